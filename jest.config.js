@@ -1,0 +1,29 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/apps'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  // Nest 12 ships ESM; let the transform reach it.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  moduleNameMapper: {
+    '^@vsoa/core$': '<rootDir>/libs/vsoa-core/src',
+    '^@vsoa/core/(.*)$': '<rootDir>/libs/vsoa-core/src/$1',
+    '^@vsoa/nestjs$': '<rootDir>/libs/nestjs-vsoa/src',
+    '^@vsoa/nestjs/(.*)$': '<rootDir>/libs/nestjs-vsoa/src/$1',
+  },
+  testTimeout: 20000,
+};

@@ -1,0 +1,311 @@
+import { EventEmitter } from 'node:events';
+import type { PeerCertificate } from 'node:tls';
+import { Flag, MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '../protocol/constants';
+import { encodePacket, VsoaPacket } from '../protocol/packet';
+import { BAD_PARAM, decodePayload, encodeParam, VsoaPayload } from '../protocol/payload';
+import { isValidUrl, SubscriptionSet } from '../url';
+import { VsoaConnectError, VsoaError, VsoaStatusError } from '../errors';
+import { defaultLogger, VsoaLogger } from '../logger';
+import { Link } from './link';
+import { PendingCalls } from './pending-calls';
+import { Robot } from './robot';
+import { parseVsoaUrl } from './vsoa-url';
+import type {
+  ConnectOptions,
+  FetchOptions,
+  RobotOptions,
+  VsoaClientEvents,
+  VsoaClientOptions,
+  VsoaReply,
+} from './types';
+import type { SendOptions } from '../server/types';
+
+/**
+ * A VSOA client: one connection to a server, RPC (`fetch`), subscriptions (`'message'`),
+ * datagrams both ways, ping, and a `robot()` that keeps the link up.
+ */
+export class VsoaClient extends EventEmitter<VsoaClientEvents> {
+  private readonly raw: boolean;
+  private readonly timeout: number;
+  private readonly allowQuickOverTls: boolean;
+  private readonly logger: VsoaLogger;
+  private link: Link | null = null;
+  private connecting: Promise<unknown> | null = null;
+  private pendingCalls = new PendingCalls();
+  private readonly subscriptions = new SubscriptionSet();
+  private robotLoop: Robot | null = null;
+  private _priority = 0;
+
+  constructor(options: VsoaClientOptions = {}) {
+    super();
+    this.raw = options.raw ?? false;
+    this.timeout = options.timeout ?? 60_000;
+    this.allowQuickOverTls = options.allowQuickOverTls ?? false;
+    this.logger = options.logger ?? defaultLogger;
+  }
+
+  /** True while the handshake is done and the link is up. */
+  get connected(): boolean {
+    return this.link !== null && this.link.open;
+  }
+
+  /** Number of calls waiting for a reply. */
+  get pending(): number {
+    return this.pendingCalls.size;
+  }
+
+  /** Client id the server assigned in the handshake (0 when not connected). */
+  get id(): number {
+    return this.link?.id ?? 0;
+  }
+
+  /** Server info from the last handshake. */
+  get info(): unknown {
+    return this.link?.info;
+  }
+
+  /** QoS priority the server last set with QOSSETUP. */
+  get priority(): number {
+    return this._priority;
+  }
+
+  /**
+   * Connects to `vsoa://host:port` and handshakes. Resolves with the server info; rejects with a
+   * VsoaConnectError whose `code` says why (CONNECT_ERROR, UNREACHABLE, SERVER_NOT_FOUND,
+   * SERVER_NO_RESPONDING, INVALID_RESPONDING, INVALID_PASSWD, SSL_HS_FAILED).
+   */
+  async connect(url: string, options: ConnectOptions = {}): Promise<unknown> {
+    if (this.connected || this.connecting) throw new VsoaError('INVALID_ARGUMENT', 'already connected or connecting');
+    const promise = this.open(url, options);
+    this.connecting = promise;
+    try {
+      return await promise;
+    } finally {
+      this.connecting = null;
+    }
+  }
+
+  /** @internal Used by connect() and the robot. */
+  async open(url: string, options: ConnectOptions): Promise<unknown> {
+    const { host, port } = parseVsoaUrl(url);
+    if (!port) throw new VsoaConnectError('SERVER_NOT_FOUND', `no port in ${url}`);
+    let link: Link | null = null;
+    const pending = new PendingCalls();
+    link = await Link.open(
+      host,
+      port,
+      options,
+      {
+        onPacket: (packet) => this.onPacket(packet, pending),
+        onQuickPacket: (packet) => this.onQuickPacket(packet),
+        onClose: (error) => {
+          if (link === null || this.link !== link) return;
+          this.link = null;
+          pending.rejectAll(new VsoaError('CLOSED', 'Connection closed'));
+          this.emit('disconnect', error);
+        },
+      },
+      this.logger,
+    );
+    this.link = link;
+    this.pendingCalls = pending;
+    this.emit('connect', link.info);
+    return link.info;
+  }
+
+  /**
+   * Calls the RPC command at `url`. Resolves with the reply whatever its status; rejects with a
+   * VsoaError when not connected (NOT_CONNECTED), on timeout (TIMEOUT), when the link drops
+   * (CLOSED) or when the request is too large (TOO_LARGE).
+   */
+  fetch(url: string, options: FetchOptions = {}): Promise<VsoaReply> {
+    if (!isValidUrl(url)) return Promise.reject(new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`));
+    const payload = options.payload;
+    return this.call<VsoaReply>(
+      {
+        type: PacketType.RPC,
+        flags: options.method === 'SET' ? Flag.SET : 0,
+        url,
+        param: encodeParam(payload?.param, this.raw),
+        data: payload?.data,
+      },
+      options.timeout,
+      `RPC ${url}`,
+    );
+  }
+
+  /**
+   * Subscribes to one URL or several (one SUBSCRIBE each, which every server implementation
+   * accepts). Rejects with a VsoaStatusError when the server answers a non-zero status.
+   */
+  async subscribe(urls: string | string[], options: { timeout?: number } = {}): Promise<void> {
+    const list = this.checkUrls(urls);
+    await Promise.all(
+      list.map(async (url) => {
+        const status = await this.call<number>({ type: PacketType.SUBSCRIBE, url }, options.timeout, `subscribe ${url}`);
+        if (status !== 0) throw new VsoaStatusError(status, `subscribe ${url}`);
+        this.subscriptions.add(url);
+      }),
+    );
+  }
+
+  /** Unsubscribes from one URL or several. */
+  async unsubscribe(urls: string | string[], options: { timeout?: number } = {}): Promise<void> {
+    const list = this.checkUrls(urls);
+    for (const url of list) this.subscriptions.delete(url);
+    await Promise.all(
+      list.map(async (url) => {
+        const status = await this.call<number>({ type: PacketType.UNSUBSCRIBE, url }, options.timeout, `unsubscribe ${url}`);
+        if (status !== 0) throw new VsoaStatusError(status, `unsubscribe ${url}`);
+      }),
+    );
+  }
+
+  /** The URLs this client is subscribed to (re-sent by the robot after each reconnect). */
+  subscribed(): string[] {
+    return this.subscriptions.values();
+  }
+
+  /**
+   * Sends a datagram to the server, over TCP or (quick) UDP from the socket whose port the
+   * handshake announced. Returns false when not connected.
+   */
+  datagram(url: string, payload?: VsoaPayload, options: SendOptions = {}): boolean {
+    if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`);
+    const link = this.link;
+    if (!link || !link.open) return false;
+    const quick = options.quick === true;
+    if (quick && link.tls && !this.allowQuickOverTls) {
+      throw new VsoaError('QUICK_OVER_TLS', 'quick (UDP) datagrams are clear text; refused on a TLS connection');
+    }
+    const packet = encodePacket({
+      type: PacketType.DATAGRAM,
+      seqno: quick ? link.id : 0,
+      url,
+      param: encodeParam(payload?.param, this.raw),
+      data: payload?.data,
+    });
+    const limit = quick ? MAX_QUICK_PACKET_LENGTH : MAX_PACKET_LENGTH;
+    if (packet.length > limit) throw new VsoaError('TOO_LARGE', `datagram of ${packet.length} bytes exceeds ${limit}`);
+    if (!quick) return link.write(packet);
+    link.writeQuick(packet);
+    return true;
+  }
+
+  /** Pings the server; resolves with the round-trip time in ms. */
+  async ping(timeout?: number): Promise<number> {
+    const start = process.hrtime.bigint();
+    await this.call<number>({ type: PacketType.PINGECHO }, timeout, 'ping');
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  }
+
+  /**
+   * Keeps a link to `url` alive: connects, pings every `keepalive` ms, declares the link dead
+   * after `pingLost` lost pings, reconnects after `reconnDelay` and re-subscribes. Watch
+   * `'connect'` / `'disconnect'` / `'connectError'`. Stop it with `close()`.
+   */
+  robot(url: string, options: RobotOptions = {}): this {
+    if (this.robotLoop) throw new VsoaError('INVALID_ARGUMENT', 'robot already running');
+    parseVsoaUrl(url);
+    this.robotLoop = new Robot(this, url, options, this.logger);
+    this.robotLoop.start();
+    return this;
+  }
+
+  /** The server's TLS certificate, on a TLS link. */
+  peerCertificate(): PeerCertificate | null {
+    const cert = this.link?.tlsSocket?.getPeerCertificate();
+    return cert && Object.keys(cert).length > 0 ? cert : null;
+  }
+
+  /** Closes the link (and stops the robot). Pending calls reject with CLOSED. */
+  async close(): Promise<void> {
+    this.robotLoop?.stop();
+    this.robotLoop = null;
+    this.link?.destroy();
+    this.link = null;
+    this.pendingCalls.rejectAll(new VsoaError('CLOSED', 'Connection closed'));
+  }
+
+  /** @internal Drops the current link (the robot uses it when pings are lost). */
+  dropLink(error: Error): void {
+    this.link?.destroy(error);
+  }
+
+  private checkUrls(urls: string | string[]): string[] {
+    const list = Array.isArray(urls) ? urls : [urls];
+    const bad = list.find((url) => !isValidUrl(url));
+    if (bad !== undefined || list.length === 0) {
+      throw new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(bad)}`);
+    }
+    return list;
+  }
+
+  private call<T>(fields: Parameters<typeof encodePacket>[0], timeout: number | undefined, what: string): Promise<T> {
+    const link = this.link;
+    if (!link || !link.open) return Promise.reject(new VsoaError('NOT_CONNECTED', `${what}: not connected`));
+    const { seqno, promise } = this.pendingCalls.add<T>(timeout ?? this.timeout, what);
+    const packet = encodePacket({ ...fields, seqno });
+    if (packet.length > MAX_PACKET_LENGTH) {
+      this.pendingCalls.reject(seqno, new VsoaError('TOO_LARGE', `${what}: ${packet.length} bytes exceeds ${MAX_PACKET_LENGTH}`));
+    } else if (!link.write(packet)) {
+      this.pendingCalls.reject(seqno, new VsoaError('CLOSED', `${what}: connection closed`));
+    }
+    return promise;
+  }
+
+  private onPacket(packet: VsoaPacket, pending: PendingCalls): void {
+    if (packet.flags & Flag.REPLY) {
+      switch (packet.type) {
+        case PacketType.RPC:
+          this.onRpcReply(packet, pending);
+          break;
+        case PacketType.SUBSCRIBE:
+        case PacketType.UNSUBSCRIBE:
+        case PacketType.PINGECHO:
+          pending.resolve(packet.seqno, packet.status);
+          break;
+        case PacketType.QOSSETUP:
+          this._priority = packet.status;
+          this.emit('priority', packet.status);
+          break;
+        default:
+          break;
+      }
+      return;
+    }
+    if (packet.type === PacketType.PUBLISH || packet.type === PacketType.DATAGRAM) this.deliver(packet, false);
+  }
+
+  private onQuickPacket(packet: VsoaPacket): void {
+    if (packet.flags & Flag.REPLY) return;
+    if (packet.type === PacketType.PUBLISH || packet.type === PacketType.DATAGRAM) this.deliver(packet, true);
+  }
+
+  private onRpcReply(packet: VsoaPacket, pending: PendingCalls): void {
+    const payload = decodePayload(packet.param, packet.data, this.raw);
+    if (payload === BAD_PARAM) {
+      pending.reject(packet.seqno, new VsoaError('INVALID_REPLY', `reply ${packet.seqno} carries a param that is not JSON`));
+      return;
+    }
+    const reply: VsoaReply = {
+      status: packet.status,
+      seqno: packet.seqno,
+      tunid: packet.flags & Flag.TUNNEL ? packet.tunid : 0,
+      payload,
+    };
+    pending.resolve(packet.seqno, reply);
+  }
+
+  private deliver(packet: VsoaPacket, quick: boolean): void {
+    const isPublish = packet.type === PacketType.PUBLISH;
+    // The server filters publishes; filtering here too drops ones that raced an unsubscribe.
+    if (isPublish && !this.subscriptions.matches(packet.url)) return;
+    const payload = decodePayload(packet.param, packet.data, this.raw);
+    if (payload === BAD_PARAM) {
+      this.logger.debug(`dropped ${isPublish ? 'publish' : 'datagram'} on ${packet.url}: param is not JSON`);
+      return;
+    }
+    this.emit(isPublish ? 'message' : 'datagram', packet.url, payload, quick);
+  }
+}

@@ -1,0 +1,212 @@
+import { createSocket, Socket as UdpSocket } from 'node:dgram';
+import { connect as netConnect, isIPv6, Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { Flag, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protocol/constants';
+import { encodePacket, VsoaPacket } from '../protocol/packet';
+import { PacketParser, parseDatagram } from '../protocol/parser';
+import { decodeParam, encodeParam, BAD_PARAM } from '../protocol/payload';
+import { VsoaConnectError, VsoaConnectErrorCode, VsoaError } from '../errors';
+import { PacketWriter } from '../transport/packet-writer';
+import { normalizeAddress } from '../transport/address';
+import type { VsoaLogger } from '../logger';
+import type { ConnectOptions } from './types';
+
+export interface LinkHandlers {
+  /** A packet over TCP after the handshake. */
+  onPacket(packet: VsoaPacket): void;
+  /** A packet over UDP from the server's quick port. */
+  onQuickPacket(packet: VsoaPacket): void;
+  /** The link is gone (called once). */
+  onClose(error?: Error): void;
+}
+
+/** A client's queue budget before it gives up on a server that does not read. */
+const CLIENT_MAX_QUEUED = 64 * 1024 * 1024;
+const CLIENT_STALL_TIMEOUT = 30_000;
+
+const CONNECT_CODES: Record<string, VsoaConnectErrorCode> = {
+  ECONNREFUSED: 'CONNECT_ERROR',
+  ECONNRESET: 'CONNECT_ERROR',
+  EHOSTUNREACH: 'UNREACHABLE',
+  ENETUNREACH: 'UNREACHABLE',
+  EHOSTDOWN: 'UNREACHABLE',
+  ENOTFOUND: 'SERVER_NOT_FOUND',
+  EAI_AGAIN: 'SERVER_NOT_FOUND',
+  ETIMEDOUT: 'SERVER_NO_RESPONDING',
+};
+
+/** The server info from a handshake reply: parsed JSON, or the text when it is not JSON. */
+function decodeInfo(param: Buffer): unknown {
+  const info = decodeParam(param, false);
+  return info === BAD_PARAM ? param.toString('utf8') : info;
+}
+
+/**
+ * One established connection of a client: TCP (or TLS) socket, its UDP socket, and the
+ * handshake result. `open()` resolves once the handshake reply has arrived; nothing but the
+ * handshake is sent before that.
+ */
+export class Link {
+  id = 0;
+  info: unknown;
+  /** Where quick packets go: the server's UDP port (the TCP port unless the handshake said otherwise). */
+  quickPort = 0;
+  readonly tls: boolean;
+  private readonly socket: Socket;
+  private readonly udp: UdpSocket;
+  private writer: PacketWriter | null = null;
+  private closed = false;
+  private readonly serverAddress: string;
+
+  private constructor(
+    readonly host: string,
+    readonly port: number,
+    options: ConnectOptions,
+    private readonly handlers: LinkHandlers,
+    private readonly logger: VsoaLogger,
+  ) {
+    this.tls = options.tls !== undefined;
+    this.serverAddress = normalizeAddress(host);
+    this.udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    // A UDP error (e.g. ICMP port unreachable) must never become an unhandled 'error'.
+    this.udp.on('error', (error) => logger.debug(`client UDP error: ${error.message}`));
+    this.socket = this.tls
+      ? tlsConnect({ ...options.tls, host, port, servername: options.tls?.servername ?? (isIPv6(host) || /^[\d.]+$/.test(host) ? undefined : host) })
+      : netConnect({ host, port });
+    this.socket.setNoDelay(true);
+  }
+
+  /** Connects, handshakes and resolves with the established link; rejects with VsoaConnectError. */
+  static open(host: string, port: number, options: ConnectOptions, handlers: LinkHandlers, logger: VsoaLogger): Promise<Link> {
+    const link = new Link(host, port, options, handlers, logger);
+    return link.handshake(options).then(() => link);
+  }
+
+  private handshake(options: ConnectOptions): Promise<void> {
+    const socket = this.socket;
+    const timeout = options.timeout ?? 5000;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: VsoaConnectError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new VsoaConnectError('SERVER_NO_RESPONDING', `no handshake from ${this.host}:${this.port} in ${timeout} ms`)),
+        timeout,
+      );
+      const parser = new PacketParser(
+        (packet) => {
+          if (!settled) {
+            if (packet.type !== PacketType.SERVINFO || !(packet.flags & Flag.REPLY)) {
+              fail(new VsoaConnectError('INVALID_RESPONDING', `unexpected packet type ${packet.type} before the handshake reply`));
+              return;
+            }
+            if (packet.status === VsoaStatus.PASSWORD) {
+              fail(new VsoaConnectError('INVALID_PASSWD', 'the server refused the password'));
+              return;
+            }
+            if (packet.status !== 0 || packet.data.length < 4) {
+              fail(new VsoaConnectError('INVALID_RESPONDING', `invalid handshake reply (status ${packet.status})`));
+              return;
+            }
+            this.info = decodeInfo(packet.param);
+            this.id = packet.data.readUInt32BE(0);
+            this.quickPort = packet.data.length >= 6 ? packet.data.readUInt16BE(4) || this.port : this.port;
+            settled = true;
+            clearTimeout(timer);
+            resolve();
+            return;
+          }
+          this.handlers.onPacket(packet);
+        },
+        (error) => {
+          if (!settled) fail(new VsoaConnectError('INVALID_RESPONDING', error.message));
+          else {
+            this.logger.warn(`closing: ${error.message}`);
+            this.destroy(error);
+          }
+        },
+      );
+      socket.on('data', (chunk: Buffer) => parser.push(chunk));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) {
+          this.logger.debug(`client socket error: ${error.message}`);
+          return;
+        }
+        const code = this.tls && !(error.code && CONNECT_CODES[error.code]) ? 'SSL_HS_FAILED' : (CONNECT_CODES[error.code ?? ''] ?? 'CONNECT_ERROR');
+        fail(new VsoaConnectError(code, `cannot connect to ${this.host}:${this.port}: ${error.message}`, { cause: error }));
+      });
+      socket.on('close', () => {
+        if (!settled) fail(new VsoaConnectError('INVALID_RESPONDING', `${this.host}:${this.port} closed the connection during the handshake`));
+        else this.destroy();
+      });
+      this.udp.on('message', (msg, rinfo) => {
+        if (!settled || rinfo.port !== this.quickPort || normalizeAddress(rinfo.address) !== this.serverAddress) return;
+        const packet = parseDatagram(msg, MAX_QUICK_PACKET_LENGTH);
+        if (packet) this.handlers.onQuickPacket(packet);
+      });
+      this.udp.bind(0, () => {
+        const sendHello = (): void => {
+          if (settled) return;
+          this.writer = new PacketWriter(socket, {
+            maxQueuedBytes: CLIENT_MAX_QUEUED,
+            stallTimeout: CLIENT_STALL_TIMEOUT,
+            onStall: (reason) => this.destroy(new VsoaError('CLOSED', `server not reading: ${reason}`)),
+          });
+          this.writer.write(
+            encodePacket({
+              type: PacketType.SERVINFO,
+              flags: Flag.TUNNEL,
+              tunid: this.udp.address().port,
+              param: encodeParam(options.passwd ? { passwd: options.passwd } : {}, false),
+            }),
+          );
+        };
+        if (this.tls) socket.once('secureConnect', sendHello);
+        else if (socket.connecting) socket.once('connect', sendHello);
+        else sendHello();
+      });
+    });
+  }
+
+  /** True while the TCP connection is open. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** The TLS socket, when the link is TLS. */
+  get tlsSocket(): TLSSocket | null {
+    return this.tls ? (this.socket as TLSSocket) : null;
+  }
+
+  /** Sends an encoded packet over TCP; false when the link is gone. */
+  write(packet: Buffer): boolean {
+    return !this.closed && this.writer !== null && this.writer.write(packet);
+  }
+
+  /** Sends an encoded packet by UDP to the server's quick port. */
+  writeQuick(packet: Buffer): void {
+    if (this.closed) return;
+    this.udp.send(packet, this.quickPort, this.host, (error) => {
+      if (error) this.logger.debug(`quick send failed: ${error.message}`);
+    });
+  }
+
+  /** Closes both sockets; reports `onClose` once. */
+  destroy(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer?.dispose();
+    this.socket.destroy();
+    try {
+      this.udp.close();
+    } catch {
+      // already closed
+    }
+    this.handlers.onClose(error);
+  }
+}

@@ -1,0 +1,30 @@
+import type { RateLimitedWarn, VsoaLogger } from '../logger';
+import type { VsoaPayload } from '../protocol/payload';
+import type { RemoteClient } from './remote-client';
+import type { CommandHandler, VsoaServerCounters } from './types';
+
+/** Server settings with defaults applied. */
+export interface ResolvedServerOptions {
+  passwd: string;
+  raw: boolean;
+  handshakeTimeout: number;
+  maxQueuedBytes: number;
+  sendTimeout: number;
+  allowQuickOverTls: boolean;
+}
+
+/** What a RemoteClient needs from its server (kept narrow so the two stay decoupled). */
+export interface ClientHost {
+  readonly options: ResolvedServerOptions;
+  readonly counters: VsoaServerCounters;
+  readonly logger: VsoaLogger;
+  readonly warn: RateLimitedWarn;
+  /** The handshake reply's param: the server info as JSON bytes. */
+  readonly infoBytes: Buffer;
+  readonly tls: boolean;
+  route(url: string): { pattern: string; handler: CommandHandler } | undefined;
+  sendQuick(packet: Buffer, port: number, address: string): void;
+  clientConnected(cli: RemoteClient): void;
+  clientClosed(cli: RemoteClient, wasConnected: boolean): void;
+  emitDatagram(cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean): void;
+}

@@ -1,0 +1,272 @@
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '../protocol/constants';
+import { encodePacket, VsoaPacket } from '../protocol/packet';
+import { encodeParam, VsoaPayload } from '../protocol/payload';
+import { isValidUrl, UrlRouter } from '../url';
+import { VsoaError } from '../errors';
+import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
+import { QuickChannel } from './quick-channel';
+import { RemoteClient } from './remote-client';
+import type { ClientHost, ResolvedServerOptions } from './client-host';
+import type {
+  CommandHandler,
+  ListenOptions,
+  SendOptions,
+  VsoaServerCounters,
+  VsoaServerOptions,
+} from './types';
+
+export interface VsoaServerEvents {
+  /** A client completed its handshake (`connected` true) or a connected client left (false). */
+  client: [cli: RemoteClient, connected: boolean];
+  /** A datagram from a client, over TCP or (quick) UDP. */
+  datagram: [cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean];
+}
+
+/** Retries when port 0 gave a TCP port whose UDP twin is taken. */
+const PORT_PICK_ATTEMPTS = 20;
+
+/**
+ * A VSOA server: a TCP (or TLS) listener and a quick UDP channel on the same port number.
+ *
+ * Register commands with `command()`, then `listen()`. Clients appear in `clients()` once their
+ * handshake succeeds; `publish()` reaches every authed client whose subscriptions cover the URL.
+ */
+export class VsoaServer extends EventEmitter<VsoaServerEvents> {
+  /** What the server has had to defend against; read it, don't write it. */
+  readonly counters: VsoaServerCounters = {
+    connections: 0,
+    protocolErrors: 0,
+    closedForProtocol: 0,
+    passwordRefused: 0,
+    handshakeTimeouts: 0,
+    slowClientsDropped: 0,
+    badParams: 0,
+    spoofedDatagrams: 0,
+    badDatagrams: 0,
+  };
+  private readonly options: ResolvedServerOptions;
+  private readonly logger: VsoaLogger;
+  private readonly warn: RateLimitedWarn;
+  private readonly router = new UrlRouter<CommandHandler>();
+  /** Connected (handshaken) clients by id. */
+  private readonly connected = new Map<number, RemoteClient>();
+  /** Every open connection, handshaken or not. */
+  private readonly sockets = new Set<RemoteClient>();
+  /** Ids handed out to open connections (handshaken or not), kept unique. */
+  private readonly ids = new Set<number>();
+  private infoBytes: Buffer;
+  private listener: NetServer | null = null;
+  private quick: QuickChannel | null = null;
+  private tls = false;
+  private bound: AddressInfo | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly host: ClientHost;
+
+  constructor(options: VsoaServerOptions = {}) {
+    super();
+    this.options = {
+      passwd: options.passwd ?? '',
+      raw: options.raw ?? false,
+      handshakeTimeout: options.handshakeTimeout ?? 5000,
+      maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
+      sendTimeout: options.sendTimeout ?? 5000,
+      allowQuickOverTls: options.allowQuickOverTls ?? false,
+    };
+    this.logger = options.logger ?? defaultLogger;
+    this.warn = new RateLimitedWarn(this.logger);
+    this.infoBytes = encodeParam(options.info ?? { name: 'vsoa' }, false);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const server = this;
+    this.host = {
+      options: this.options,
+      counters: this.counters,
+      logger: this.logger,
+      warn: this.warn,
+      get infoBytes() {
+        return server.infoBytes;
+      },
+      get tls() {
+        return server.tls;
+      },
+      route: (url) => {
+        const found = this.router.find(url);
+        return found && { pattern: found.pattern, handler: found.value };
+      },
+      sendQuick: (packet, port, address) => this.quick?.send(packet, port, address),
+      clientConnected: (cli) => {
+        this.connected.set(cli.id, cli);
+        this.emit('client', cli, true);
+      },
+      clientClosed: (cli, wasConnected) => {
+        this.sockets.delete(cli);
+        this.ids.delete(cli.id);
+        if (wasConnected && this.connected.get(cli.id) === cli) {
+          this.connected.delete(cli.id);
+          this.emit('client', cli, false);
+        }
+      },
+      emitDatagram: (cli, url, payload, quick) => this.emit('datagram', cli, url, payload, quick),
+    };
+  }
+
+  /** Server info sent to clients in the handshake reply. */
+  set info(info: unknown) {
+    this.infoBytes = encodeParam(info, false);
+  }
+
+  /**
+   * Registers an RPC command. `url` is exact (`/echo`), a prefix ending in `/` (`/files/`
+   * serves `/files` and everything under it; the longest matching prefix wins) or `/` (the
+   * default). Registering a URL again replaces its handler.
+   */
+  command(url: string, handler: CommandHandler): this {
+    if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `command URL must start with '/': ${JSON.stringify(url)}`);
+    this.router.set(url, handler);
+    return this;
+  }
+
+  /** Removes a command; returns whether it existed. */
+  removeCommand(url: string): boolean {
+    return this.router.delete(url);
+  }
+
+  /**
+   * Starts listening: TCP (or TLS) on `host:port` and UDP on the same port number. With port 0 a
+   * free port is picked whose UDP twin is free too. Rejects when either cannot be bound.
+   */
+  async listen(options: ListenOptions = {}): Promise<void> {
+    if (this.listener) throw new VsoaError('INVALID_ARGUMENT', 'server is already listening');
+    const host = options.host ?? '0.0.0.0';
+    const port = options.port ?? 0;
+    this.tls = options.tls !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      const listener = this.createListener(options);
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen({ host, port, backlog: options.backlog ?? 1024 }, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+      const address = listener.address() as AddressInfo;
+      const quick = new QuickChannel(
+        host,
+        (packet, from) => this.onQuickDatagram(packet, from),
+        (rinfo) => {
+          this.counters.badDatagrams++;
+          this.warn.warn(`bad UDP packet from ${rinfo.address}:${rinfo.port}`);
+        },
+        (error) => this.logger.debug(`UDP error: ${error.message}`),
+      );
+      try {
+        await quick.bind(address.port, host);
+      } catch (error) {
+        await new Promise((resolve) => listener.close(resolve));
+        if (port === 0 && attempt < PORT_PICK_ATTEMPTS) continue;
+        throw error;
+      }
+      listener.on('error', (error) => this.logger.warn(`listener error: ${error.message}`));
+      this.listener = listener;
+      this.quick = quick;
+      this.bound = address;
+      this.closing = null;
+      return;
+    }
+  }
+
+  /** The bound address (`{ address, port, family }`), or null before `listen()`. */
+  address(): AddressInfo | null {
+    return this.bound ? { ...this.bound } : null;
+  }
+
+  /** Connected clients. */
+  clients(): RemoteClient[] {
+    return [...this.connected.values()];
+  }
+
+  /** Number of connected clients. */
+  get count(): number {
+    return this.connected.size;
+  }
+
+  /** True when some authed client's subscriptions cover `url`. */
+  isSubscribed(url: string): boolean {
+    for (const cli of this.connected.values()) if (cli.authed && cli.isSubscribed(url)) return true;
+    return false;
+  }
+
+  /**
+   * Publishes on `url` to every authed client whose subscriptions cover it, over TCP or (quick)
+   * UDP. The packet is encoded once. Returns how many clients it was sent to.
+   */
+  publish(url: string, payload?: VsoaPayload, options: SendOptions = {}): number {
+    if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`);
+    const packet = encodePacket({
+      type: PacketType.PUBLISH,
+      url,
+      param: encodeParam(payload?.param, this.options.raw),
+      data: payload?.data,
+    });
+    const limit = options.quick ? MAX_QUICK_PACKET_LENGTH : MAX_PACKET_LENGTH;
+    if (packet.length > limit) throw new VsoaError('TOO_LARGE', `publish of ${packet.length} bytes exceeds ${limit}`);
+    if (options.quick && this.tls && !this.options.allowQuickOverTls) {
+      throw new VsoaError('QUICK_OVER_TLS', 'quick (UDP) sends are clear text; refused on a TLS server');
+    }
+    let sent = 0;
+    for (const cli of this.connected.values()) {
+      if (!cli.authed || !cli.isSubscribed(url)) continue;
+      if (options.quick ? cli.sendQuickPacket(packet) : cli.sendPacket(packet)) sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Stops accepting, closes every connection and the UDP channel. Idempotent; resolves when all
+   * is closed.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const listener = this.listener;
+    const quick = this.quick;
+    this.listener = null;
+    this.quick = null;
+    this.bound = null;
+    for (const cli of this.sockets) cli.close();
+    this.closing = Promise.all([
+      listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined,
+      quick?.close(),
+    ]).then(() => undefined);
+    return this.closing;
+  }
+
+  private createListener(options: ListenOptions): NetServer {
+    const onConnection = (socket: Socket): void => this.onConnection(socket);
+    if (!options.tls) return createNetServer(onConnection);
+    const server = createTlsServer(options.tls, onConnection);
+    server.on('tlsClientError', (error) => this.warn.warn(`TLS handshake failed: ${error.message}`));
+    return server;
+  }
+
+  private onConnection(socket: Socket): void {
+    this.counters.connections++;
+    let id: number;
+    do id = randomInt(0, 0xffffffff);
+    while (this.ids.has(id));
+    this.ids.add(id);
+    this.sockets.add(new RemoteClient(socket, this.host, id));
+  }
+
+  private onQuickDatagram(packet: VsoaPacket, from: string): void {
+    const cli = this.connected.get(packet.seqno);
+    if (!cli || cli.address().address !== from) {
+      this.counters.spoofedDatagrams++;
+      this.warn.warn(`quick datagram for client ${packet.seqno} from ${from} dropped`);
+      return;
+    }
+    cli.deliverDatagram(packet, true);
+  }
+}

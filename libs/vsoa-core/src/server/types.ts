@@ -1,0 +1,86 @@
+import type { TlsOptions } from 'node:tls';
+import type { VsoaMethod } from '../protocol/constants';
+import type { VsoaPayload } from '../protocol/payload';
+import type { VsoaLogger } from '../logger';
+import type { RemoteClient } from './remote-client';
+
+/** An RPC request as a command handler sees it. */
+export interface VsoaRequest {
+  /** The URL the client called. */
+  url: string;
+  /** The pattern of the command that serves it (`/files/` for `/files/a`). */
+  pattern: string;
+  seqno: number;
+  method: VsoaMethod;
+  /** The tunnel id the request carried, when its TUNNEL flag was set (else 0). */
+  tunid: number;
+}
+
+/**
+ * Serves one RPC. Reply with `cli.reply(req.seqno, …)`, now or later. If it throws or its promise
+ * rejects before replying, the call is answered with the error's `status` (when it carries a
+ * valid one) or NO_RESPONDING (4).
+ */
+export type CommandHandler = (cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload) => unknown;
+
+export interface VsoaServerOptions {
+  /** Server info sent in the handshake reply (any JSON value; an object with `name` is usual). */
+  info?: unknown;
+  /** Password clients must present; none when empty or absent. */
+  passwd?: string;
+  /** Deliver params as raw strings instead of parsed JSON. */
+  raw?: boolean;
+  /** A connection that has not completed the handshake by then is closed (ms). Default 5000. */
+  handshakeTimeout?: number;
+  /** Per-client send queue budget in bytes before a slow client is dropped. Default 8 MiB. */
+  maxQueuedBytes?: number;
+  /** How long a client's send queue may stay undrained before it is dropped (ms). Default 5000. */
+  sendTimeout?: number;
+  /** Allow quick (UDP, clear text) sends while serving TLS. Default false. */
+  allowQuickOverTls?: boolean;
+  logger?: VsoaLogger;
+}
+
+export interface ListenOptions {
+  /** Address to bind; default `0.0.0.0`. */
+  host?: string;
+  /** TCP port; the quick UDP channel binds the same number. 0 picks a free one. */
+  port?: number;
+  backlog?: number;
+  /** Serve TLS with these options (key, cert, ca, requestCert, …). */
+  tls?: TlsOptions;
+}
+
+export interface SendOptions {
+  /** Send over the quick UDP channel instead of the TCP connection. */
+  quick?: boolean;
+}
+
+export interface ReplyOptions {
+  /** Reply status: 0 (default) or any 0-255. */
+  status?: number;
+  /** Announce a stream tunnel (sets the TUNNEL flag). */
+  tunid?: number;
+}
+
+/** Counters an operator can read to see what a server has had to defend against. */
+export interface VsoaServerCounters {
+  /** Connections accepted. */
+  connections: number;
+  /** Protocol errors found (bad magic, oversize, handshake violations). */
+  protocolErrors: number;
+  /** Connections closed because of a protocol error. */
+  closedForProtocol: number;
+  /** Wrong passwords refused. */
+  passwordRefused: number;
+  /** Connections closed for not completing the handshake in time. */
+  handshakeTimeouts: number;
+  /** Clients dropped for not reading what was sent to them. */
+  slowClientsDropped: number;
+  /** Packets whose param is not valid JSON (RPCs answered ARGUMENTS, others dropped). */
+  badParams: number;
+  /** Quick datagrams dropped: unknown client id, or sent from another address. */
+  spoofedDatagrams: number;
+  /** UDP datagrams that are not valid packets. */
+  badDatagrams: number;
+}
