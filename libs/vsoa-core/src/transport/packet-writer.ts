@@ -22,6 +22,12 @@ export class PacketWriter {
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
+    // What the kernel did not take now waits in memory: that is what the budget bounds. Checked
+    // here rather than per write, so that one turn's burst to a fast reader is not mistaken for
+    // a slow one.
+    if (this.socket.writableLength > this.options.maxQueuedBytes) {
+      this.drop(`send queue over ${this.options.maxQueuedBytes} bytes`);
+    }
   };
   private readonly onDrain = (): void => {
     if (this.stallTimer) {
@@ -52,10 +58,6 @@ export class PacketWriter {
       process.nextTick(this.uncork);
     }
     if (socket.write(packet)) return true;
-    if (socket.writableLength > this.options.maxQueuedBytes) {
-      this.drop(`send queue over ${this.options.maxQueuedBytes} bytes`);
-      return false;
-    }
     if (!this.stallTimer) {
       this.stallTimer = setTimeout(
         () => this.drop(`send queue not drained in ${this.options.stallTimeout} ms`),
