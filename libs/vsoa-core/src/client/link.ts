@@ -7,7 +7,6 @@ import { PacketParser, parseDatagram } from '../protocol/parser';
 import { decodeParam, encodeParam, BAD_PARAM } from '../protocol/payload';
 import { VsoaConnectError, VsoaConnectErrorCode, VsoaError } from '../errors';
 import { PacketWriter } from '../transport/packet-writer';
-import { normalizeAddress } from '../transport/address';
 import type { VsoaLogger } from '../logger';
 import type { ConnectOptions } from './types';
 
@@ -56,7 +55,6 @@ export class Link {
   private readonly udp: UdpSocket;
   private writer: PacketWriter | null = null;
   private closed = false;
-  private readonly serverAddress: string;
 
   private constructor(
     readonly host: string,
@@ -66,7 +64,6 @@ export class Link {
     private readonly logger: VsoaLogger,
   ) {
     this.tls = options.tls !== undefined;
-    this.serverAddress = normalizeAddress(host);
     this.udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     // A UDP error (e.g. ICMP port unreachable) must never become an unhandled 'error'.
     this.udp.on('error', (error) => logger.debug(`client UDP error: ${error.message}`));
@@ -118,6 +115,9 @@ export class Link {
             this.quickPort = packet.data.length >= 6 ? packet.data.readUInt16BE(4) || this.port : this.port;
             settled = true;
             clearTimeout(timer);
+            // A connected UDP socket only takes packets from the server's quick port, and
+            // reports ICMP errors (handled by the 'error' listener) instead of losing them.
+            this.udp.connect(this.quickPort, this.host);
             resolve();
             return;
           }
@@ -144,8 +144,8 @@ export class Link {
         if (!settled) fail(new VsoaConnectError('INVALID_RESPONDING', `${this.host}:${this.port} closed the connection during the handshake`));
         else this.destroy();
       });
-      this.udp.on('message', (msg, rinfo) => {
-        if (!settled || rinfo.port !== this.quickPort || normalizeAddress(rinfo.address) !== this.serverAddress) return;
+      this.udp.on('message', (msg) => {
+        if (!settled) return;
         const packet = parseDatagram(msg, MAX_QUICK_PACKET_LENGTH);
         if (packet) this.handlers.onQuickPacket(packet);
       });
@@ -191,9 +191,13 @@ export class Link {
   /** Sends an encoded packet by UDP to the server's quick port. */
   writeQuick(packet: Buffer): void {
     if (this.closed) return;
-    this.udp.send(packet, this.quickPort, this.host, (error) => {
-      if (error) this.logger.debug(`quick send failed: ${error.message}`);
-    });
+    try {
+      this.udp.send(packet, (error) => {
+        if (error) this.logger.debug(`quick send failed: ${error.message}`);
+      });
+    } catch (error) {
+      this.logger.debug(`quick send failed: ${(error as Error).message}`);
+    }
   }
 
   /** Closes both sockets; reports `onClose` once. */

@@ -1,0 +1,283 @@
+import { createServer, Server, Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { encodePacket, Flag, PacketParser, PacketType, VsoaPacket } from '../index';
+import { VsoaServer } from '../server/server';
+import { VsoaClient } from './client';
+import type { RemoteClient } from '../server/remote-client';
+import { nextEvent } from '../../../../test/helpers/events';
+
+/** A hand-written TCP server that records what clients send and answers as told. */
+class FakeServer {
+  readonly received: VsoaPacket[] = [];
+  readonly sockets: Socket[] = [];
+  private readonly server: Server;
+  port = 0;
+
+  constructor(onPacket: (packet: VsoaPacket, socket: Socket) => void = () => undefined) {
+    this.server = createServer((socket) => {
+      this.sockets.push(socket);
+      socket.on('error', () => undefined);
+      const parser = new PacketParser(
+        (p) => {
+          this.received.push(p);
+          onPacket(p, socket);
+        },
+        () => socket.destroy(),
+      );
+      socket.on('data', (chunk) => parser.push(chunk));
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function handshakeReply(seqno: number, id: number, udpPort?: number): Buffer {
+  const data = Buffer.alloc(udpPort === undefined ? 4 : 6);
+  data.writeUInt32BE(id, 0);
+  if (udpPort !== undefined) data.writeUInt16BE(udpPort, 4);
+  return encodePacket({ type: PacketType.SERVINFO, flags: Flag.REPLY, seqno, param: Buffer.from('"fake"'), data });
+}
+
+describe('VsoaClient', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  async function ourServer(port = 0, beforeListen?: (server: VsoaServer) => void): Promise<VsoaServer> {
+    const server = new VsoaServer({ info: { name: 'srv' } });
+    beforeListen?.(server);
+    server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
+    server.command('/never', () => undefined);
+    await server.listen({ host: '127.0.0.1', port });
+    cleanups.push(() => server.close());
+    return server;
+  }
+
+  function newClient(options?: ConstructorParameters<typeof VsoaClient>[0]): VsoaClient {
+    const client = new VsoaClient(options);
+    cleanups.push(() => client.close());
+    return client;
+  }
+
+  describe('connect errors', () => {
+    it('CONNECT_ERROR when nothing listens', async () => {
+      const server = await ourServer();
+      const port = server.address()!.port;
+      await server.close();
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ name: 'VsoaConnectError', code: 'CONNECT_ERROR' });
+    });
+
+    it('SERVER_NO_RESPONDING when the server never answers the handshake', async () => {
+      const fake = new FakeServer();
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`, { timeout: 300 })).rejects.toMatchObject({ code: 'SERVER_NO_RESPONDING' });
+    });
+
+    it('INVALID_RESPONDING when the server answers with something else', async () => {
+      const fake = new FakeServer((p, s) => s.write(encodePacket({ type: PacketType.RPC, flags: Flag.REPLY, seqno: p.seqno })));
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'INVALID_RESPONDING' });
+    });
+
+    it('INVALID_RESPONDING when the server closes during the handshake', async () => {
+      const fake = new FakeServer((_p, s) => s.destroy());
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'INVALID_RESPONDING' });
+    });
+
+    it('refuses a URL that is not vsoa://host:port', async () => {
+      await expect(newClient().connect('http://127.0.0.1:1')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(newClient().connect('vsoa://127.0.0.1')).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND' });
+    });
+  });
+
+  it('sends nothing but SERVINFO before the handshake reply', async () => {
+    let hello!: (reply: () => void) => void;
+    const helloSeen = new Promise<() => void>((resolve) => (hello = resolve));
+    const fake = new FakeServer((p, s) => {
+      if (p.type === PacketType.SERVINFO) hello(() => s.write(handshakeReply(p.seqno, 42)));
+    });
+    cleanups.push(() => fake.close());
+    const port = await fake.listen();
+    const client = newClient();
+    const connecting = client.connect(`vsoa://127.0.0.1:${port}`);
+    const reply = await helloSeen;
+    await expect(client.fetch('/early')).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await expect(client.ping()).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await expect(client.subscribe('/early')).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    expect(client.datagram('/early')).toBe(false);
+    expect(fake.received.map((p) => p.type)).toEqual([PacketType.SERVINFO]);
+    expect(JSON.parse(fake.received[0].param.toString())).toEqual({});
+    reply();
+    await expect(connecting).resolves.toBe('fake');
+    expect(client.id).toBe(42);
+  });
+
+  it('announces its UDP port in the handshake and sends quick datagrams from it, with its id', async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => udp.close());
+    const fake = new FakeServer((p, s) => {
+      if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 7, udp.address().port));
+    });
+    cleanups.push(() => fake.close());
+    const port = await fake.listen();
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${port}`);
+    const got = new Promise<[Buffer, number]>((resolve) => udp.once('message', (msg, rinfo) => resolve([msg, rinfo.port])));
+    client.datagram('/q', { param: 1 }, { quick: true });
+    const [msg, fromPort] = await got;
+    expect(fromPort).toBe(fake.received[0].tunid);
+    expect(fake.received[0].flags & Flag.TUNNEL).toBeTruthy();
+    expect(msg.readUInt32BE(4)).toBe(7);
+  });
+
+  it('survives ICMP port unreachable on its UDP socket', async () => {
+    // The handshake names a UDP port where nothing listens: quick sends provoke ICMP errors.
+    const dead = createSocket('udp4');
+    await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));
+    const deadPort = dead.address().port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const fake = new FakeServer((p, s) => {
+      if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1, deadPort));
+      if (p.type === PacketType.PINGECHO) s.write(encodePacket({ type: PacketType.PINGECHO, flags: Flag.REPLY, seqno: p.seqno }));
+    });
+    cleanups.push(() => fake.close());
+    const port = await fake.listen();
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${port}`);
+    for (let i = 0; i < 5; i++) {
+      client.datagram('/q', { param: i }, { quick: true });
+      await client.ping();
+    }
+    expect(client.connected).toBe(true);
+  });
+
+  it('rejects pending calls with CLOSED when the link drops, and calls after it with NOT_CONNECTED', async () => {
+    const server = await ourServer();
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${server.address()!.port}`);
+    const pending = client.fetch('/never');
+    await new Promise((resolve) => setImmediate(resolve));
+    server.clients()[0].close();
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/closed/i) });
+    expect(client.connected).toBe(false);
+    await expect(client.fetch('/echo')).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+
+  it('rejects a call with TIMEOUT within its own timeout', async () => {
+    const server = await ourServer();
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${server.address()!.port}`);
+    const start = Date.now();
+    await expect(client.fetch('/never', { timeout: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const took = Date.now() - start;
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(600);
+    expect((await client.fetch('/echo', { payload: { param: 1 } })).payload.param).toBe(1);
+  });
+
+  it('rejects a subscribe the server answers with a non-zero status', async () => {
+    const fake = new FakeServer((p, s) => {
+      if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
+      if (p.type === PacketType.SUBSCRIBE) s.write(encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: 3, seqno: p.seqno }));
+    });
+    cleanups.push(() => fake.close());
+    const port = await fake.listen();
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${port}`);
+    await expect(client.subscribe(['/a', '/b'])).rejects.toMatchObject({ name: 'VsoaStatusError', status: 3 });
+    // One SUBSCRIBE per URL, which every server implementation accepts.
+    expect(fake.received.filter((p) => p.type === PacketType.SUBSCRIBE).map((p) => p.url)).toEqual(['/a', '/b']);
+    expect(client.subscribed()).toEqual([]);
+  });
+
+  describe('robot', () => {
+    it('reconnects after the server restarts on the same port and re-subscribes', async () => {
+      let server = await ourServer();
+      const port = server.address()!.port;
+      const client = newClient();
+      const first = nextEvent(client, 'connect');
+      client.robot(`vsoa://127.0.0.1:${port}`, { keepalive: 200, reconnDelay: 100 });
+      await first;
+      await client.subscribe('/news/');
+      const dropped = nextEvent(client, 'disconnect');
+      await server.close();
+      await dropped;
+      await expect(client.fetch('/echo')).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+      let resubscribed!: Promise<unknown[]>;
+      server = await ourServer(port, (next) => {
+        resubscribed = nextEvent(next, 'client').then(([cli]) => nextEvent(cli as RemoteClient, 'subscribe'));
+      });
+      expect((await resubscribed)[0]).toEqual(['/news/']);
+      const got = nextEvent<[string]>(client, 'message');
+      server.publish('/news/x', { param: 'hello' });
+      expect((await got)[0]).toBe('/news/x');
+      expect((await client.fetch('/echo', { payload: { param: 2 } })).payload.param).toBe(2);
+    });
+
+    it('keeps trying while the server is down, reporting each failed attempt', async () => {
+      const server = await ourServer();
+      const port = server.address()!.port;
+      await server.close();
+      const client = newClient();
+      const failed = nextEvent(client, 'connectError');
+      client.robot(`vsoa://127.0.0.1:${port}`, { reconnDelay: 50, connTimeout: 500 });
+      expect((await failed)[0]).toMatchObject({ code: 'CONNECT_ERROR' });
+      const connected = nextEvent(client, 'connect');
+      await ourServer(port);
+      await connected;
+    });
+
+    it('drops a link whose pings are lost and reconnects', async () => {
+      // A server that answers the handshake but never a ping.
+      const fake = new FakeServer((p, s) => {
+        if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
+      });
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      const client = newClient();
+      const first = nextEvent(client, 'connect');
+      client.robot(`vsoa://127.0.0.1:${port}`, { keepalive: 50, pingTimeout: 50, pingLost: 2, reconnDelay: 20 });
+      await first;
+      const [error] = await nextEvent<[Error]>(client, 'disconnect', () => true, 3000);
+      expect(error).toMatchObject({ code: 'TIMEOUT' });
+      await nextEvent(client, 'connect', () => true, 3000);
+      expect(fake.received.filter((p) => p.type === PacketType.PINGECHO).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('pings faster while calls are pending (turbo)', async () => {
+      const pings: number[] = [];
+      const fake = new FakeServer((p, s) => {
+        if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
+        if (p.type === PacketType.PINGECHO) {
+          pings.push(Date.now());
+          s.write(encodePacket({ type: PacketType.PINGECHO, flags: Flag.REPLY, seqno: p.seqno }));
+        }
+      });
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      const client = newClient();
+      const first = nextEvent(client, 'connect');
+      client.robot(`vsoa://127.0.0.1:${port}`, { keepalive: 10_000, turbo: 25 });
+      await first;
+      const call = client.fetch('/slow', { timeout: 400 }).catch(() => undefined);
+      await call;
+      // Without turbo there would be no ping at all within a 10 s keepalive.
+      expect(pings.length).toBeGreaterThanOrEqual(5);
+    });
+  });
+});
