@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     cli.reply(req.seqno, { param: light });
   });
   server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
-  server.on('datagram', (_cli, url, payload, quick) => console.log(`datagram ${url} ${JSON.stringify(payload.param)}${quick ? ' (quick)' : ''}`));
+  server.on('datagram', (_cli, url, payload, quick) =>
+    console.log(`datagram ${url} ${JSON.stringify(payload.param)}${quick ? ' (quick)' : ''}`),
+  );
 
   await server.listen({ host, port });
   console.log(`VSOA demo listening on vsoa://${host}:${server.address()?.port}`);

@@ -2,14 +2,7 @@ import { statusName } from './protocol/constants';
 
 /** Codes of errors raised by calls on a connection (not by the peer's reply status). */
 export type VsoaErrorCode =
-  | 'TIMEOUT'
-  | 'CLOSED'
-  | 'NOT_CONNECTED'
-  | 'STATUS'
-  | 'INVALID_ARGUMENT'
-  | 'TOO_LARGE'
-  | 'QUICK_OVER_TLS'
-  | 'INVALID_REPLY';
+  'TIMEOUT' | 'CLOSED' | 'NOT_CONNECTED' | 'STATUS' | 'INVALID_ARGUMENT' | 'TOO_LARGE' | 'QUICK_OVER_TLS' | 'INVALID_REPLY';
 
 /** Base class of every error this library raises. `code` is stable; `message` is for people. */
 export class VsoaError extends Error {
@@ -33,13 +26,7 @@ export class VsoaStatusError extends VsoaError {
 
 /** Connect failure codes, as the seed's client names them. */
 export type VsoaConnectErrorCode =
-  | 'CONNECT_ERROR'
-  | 'UNREACHABLE'
-  | 'SERVER_NOT_FOUND'
-  | 'SERVER_NO_RESPONDING'
-  | 'INVALID_RESPONDING'
-  | 'INVALID_PASSWD'
-  | 'SSL_HS_FAILED';
+  'CONNECT_ERROR' | 'UNREACHABLE' | 'SERVER_NOT_FOUND' | 'SERVER_NO_RESPONDING' | 'INVALID_RESPONDING' | 'INVALID_PASSWD' | 'SSL_HS_FAILED';
 
 /** `connect()` failed; `code` says why, `cause` holds the underlying socket error if any. */
 export class VsoaConnectError extends VsoaError {

@@ -74,14 +74,19 @@ describe('VsoaClient', () => {
       const server = await ourServer();
       const port = server.address()!.port;
       await server.close();
-      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ name: 'VsoaConnectError', code: 'CONNECT_ERROR' });
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({
+        name: 'VsoaConnectError',
+        code: 'CONNECT_ERROR',
+      });
     });
 
     it('SERVER_NO_RESPONDING when the server never answers the handshake', async () => {
       const fake = new FakeServer();
       cleanups.push(() => fake.close());
       const port = await fake.listen();
-      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`, { timeout: 300 })).rejects.toMatchObject({ code: 'SERVER_NO_RESPONDING' });
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`, { timeout: 300 })).rejects.toMatchObject({
+        code: 'SERVER_NO_RESPONDING',
+      });
     });
 
     it('INVALID_RESPONDING when the server answers with something else', async () => {
@@ -193,7 +198,8 @@ describe('VsoaClient', () => {
   it('rejects a subscribe the server answers with a non-zero status', async () => {
     const fake = new FakeServer((p, s) => {
       if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
-      if (p.type === PacketType.SUBSCRIBE) s.write(encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: 3, seqno: p.seqno }));
+      if (p.type === PacketType.SUBSCRIBE)
+        s.write(encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: 3, seqno: p.seqno }));
     });
     cleanups.push(() => fake.close());
     const port = await fake.listen();

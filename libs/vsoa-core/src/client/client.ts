@@ -10,14 +10,7 @@ import { Link } from './link';
 import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
 import { parseVsoaUrl } from './vsoa-url';
-import type {
-  ConnectOptions,
-  FetchOptions,
-  RobotOptions,
-  VsoaClientEvents,
-  VsoaClientOptions,
-  VsoaReply,
-} from './types';
+import type { ConnectOptions, FetchOptions, RobotOptions, VsoaClientEvents, VsoaClientOptions, VsoaReply } from './types';
 import type { SendOptions } from '../server/types';
 
 /**

@@ -68,7 +68,12 @@ export class Link {
     // A UDP error (e.g. ICMP port unreachable) must never become an unhandled 'error'.
     this.udp.on('error', (error) => logger.debug(`client UDP error: ${error.message}`));
     this.socket = this.tls
-      ? tlsConnect({ ...options.tls, host, port, servername: options.tls?.servername ?? (isIPv6(host) || /^[\d.]+$/.test(host) ? undefined : host) })
+      ? tlsConnect({
+          ...options.tls,
+          host,
+          port,
+          servername: options.tls?.servername ?? (isIPv6(host) || /^[\d.]+$/.test(host) ? undefined : host),
+        })
       : netConnect({ host, port });
     this.socket.setNoDelay(true);
   }
@@ -137,11 +142,13 @@ export class Link {
           this.logger.debug(`client socket error: ${error.message}`);
           return;
         }
-        const code = this.tls && !(error.code && CONNECT_CODES[error.code]) ? 'SSL_HS_FAILED' : (CONNECT_CODES[error.code ?? ''] ?? 'CONNECT_ERROR');
+        const code =
+          this.tls && !(error.code && CONNECT_CODES[error.code]) ? 'SSL_HS_FAILED' : (CONNECT_CODES[error.code ?? ''] ?? 'CONNECT_ERROR');
         fail(new VsoaConnectError(code, `cannot connect to ${this.host}:${this.port}: ${error.message}`, { cause: error }));
       });
       socket.on('close', () => {
-        if (!settled) fail(new VsoaConnectError('INVALID_RESPONDING', `${this.host}:${this.port} closed the connection during the handshake`));
+        if (!settled)
+          fail(new VsoaConnectError('INVALID_RESPONDING', `${this.host}:${this.port} closed the connection during the handshake`));
         else this.destroy();
       });
       this.udp.on('message', (msg) => {

@@ -12,15 +12,16 @@ interface Vector {
   hex: string;
 }
 
-const vectors: Vector[] = JSON.parse(
-  readFileSync(join(__dirname, '../../../../test/fixtures/official-capture.json'), 'utf8'),
-).packets;
+const vectors: Vector[] = JSON.parse(readFileSync(join(__dirname, '../../../../test/fixtures/official-capture.json'), 'utf8')).packets;
 const tcpVectors = vectors.filter((v) => v.transport === 'tcp');
 
 function parseAll(chunks: Buffer[]): { packets: VsoaPacket[]; errors: VsoaProtocolError[]; parser: PacketParser } {
   const packets: VsoaPacket[] = [];
   const errors: VsoaProtocolError[] = [];
-  const parser = new PacketParser((p) => packets.push(p), (e) => errors.push(e));
+  const parser = new PacketParser(
+    (p) => packets.push(p),
+    (e) => errors.push(e),
+  );
   for (const chunk of chunks) parser.push(chunk);
   return { packets, errors, parser };
 }

@@ -47,9 +47,9 @@ describe('VsoaServer with VsoaClient', () => {
       await start();
       expect(port).toBeGreaterThan(0);
       const udp = createSocket('udp4');
-      await expect(new Promise((resolve, reject) => udp.once('error', reject).bind(port, '127.0.0.1', () => resolve(true)))).rejects.toThrow(
-        /EADDRINUSE/,
-      );
+      await expect(
+        new Promise((resolve, reject) => udp.once('error', reject).bind(port, '127.0.0.1', () => resolve(true))),
+      ).rejects.toThrow(/EADDRINUSE/);
       udp.close();
     });
 

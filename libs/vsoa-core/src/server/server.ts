@@ -11,13 +11,7 @@ import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import { QuickChannel } from './quick-channel';
 import { RemoteClient } from './remote-client';
 import type { ClientHost, ResolvedServerOptions } from './client-host';
-import type {
-  CommandHandler,
-  ListenOptions,
-  SendOptions,
-  VsoaServerCounters,
-  VsoaServerOptions,
-} from './types';
+import type { CommandHandler, ListenOptions, SendOptions, VsoaServerCounters, VsoaServerOptions } from './types';
 
 export interface VsoaServerEvents {
   /** A client completed its handshake (`connected` true) or a connected client left (false). */

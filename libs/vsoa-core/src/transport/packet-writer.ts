@@ -59,10 +59,7 @@ export class PacketWriter {
     }
     if (socket.write(packet)) return true;
     if (!this.stallTimer) {
-      this.stallTimer = setTimeout(
-        () => this.drop(`send queue not drained in ${this.options.stallTimeout} ms`),
-        this.options.stallTimeout,
-      );
+      this.stallTimer = setTimeout(() => this.drop(`send queue not drained in ${this.options.stallTimeout} ms`), this.options.stallTimeout);
       this.stallTimer.unref();
     }
     return true;
