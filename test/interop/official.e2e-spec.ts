@@ -9,6 +9,7 @@
  * channel and looking at what arrived before the marker.
  */
 import type { Socket as UdpSocket } from 'node:dgram';
+import type { Socket as NetSocket } from 'node:net';
 import * as vsoa from 'vsoa';
 import { VsoaClient, VsoaConnectError, VsoaServer } from '@vsoa/core';
 import type { RemoteClient, VsoaPayload, VsoaRequest } from '@vsoa/core';
@@ -398,12 +399,21 @@ describe('A) official vsoa.Server with our VsoaClient', () => {
     });
   });
 
-  it('ping gets an answer', async () => {
-    const { port } = await startOfficialServer();
+  it("ping resolves on the server's echo, and times out while the server does not read", async () => {
+    const { port, clients } = await startOfficialServer();
     const { client } = await connectOurClient(port);
+    const remote = await clients.next(() => true, 'official onclient(cli, true)');
+
     const rtt = await client.ping(WAIT_MS);
     expect(rtt).toBeGreaterThanOrEqual(0);
     expect(rtt).toBeLessThan(WAIT_MS);
+
+    // Stop the official server reading this connection: no echo, so the ping must time out.
+    const serverSide = (remote as unknown as { _net: NetSocket })._net;
+    serverSide.pause();
+    await expect(client.ping(200)).rejects.toMatchObject({ code: 'TIMEOUT' });
+    serverSide.resume();
+    await expect(client.ping(WAIT_MS)).resolves.toBeGreaterThanOrEqual(0);
   });
 });
 
