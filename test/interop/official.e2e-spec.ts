@@ -78,6 +78,8 @@ interface Delivery {
   url: string;
   payload: VsoaPayload | vsoa.VsoaPayload | undefined;
   quick: boolean;
+  /** The sending client, on the official server's side. */
+  from?: vsoa.RemoteClient;
 }
 
 // --- official server ---
@@ -101,8 +103,8 @@ async function startOfficialServer(passwd?: string): Promise<OfficialServer> {
   server.onclient = (cli: vsoa.RemoteClient, connected: boolean) => {
     if (connected) clients.push(cli);
   };
-  server.ondata = (_cli: vsoa.RemoteClient, url: string, payload: vsoa.VsoaPayload, quick: boolean) =>
-    datagrams.push({ url, payload, quick });
+  server.ondata = (from: vsoa.RemoteClient, url: string, payload: vsoa.VsoaPayload, quick: boolean) =>
+    datagrams.push({ url, payload, quick, from });
   server.on('/echo', (cli, req, payload) => cli.reply(vsoa.code.SUCCESS, req.seqno, payload));
   teardowns.push(
     () =>
@@ -202,12 +204,7 @@ function connectOfficialClient(port: number, passwd?: string): Promise<OfficialC
   client.on('message', (url, payload, quick) => messages.push({ url, payload, quick }));
   client.on('datagram', (url, payload, quick) => datagrams.push({ url, payload, quick }));
   return new Promise((resolve) =>
-    client.connect(
-      `vsoa://${HOST}:${port}`,
-      (error, info) => resolve({ client, error, info, messages, datagrams }),
-      undefined,
-      WAIT_MS,
-    ),
+    client.connect(`vsoa://${HOST}:${port}`, (error, info) => resolve({ client, error, info, messages, datagrams }), undefined, WAIT_MS),
   );
 }
 
@@ -218,9 +215,7 @@ function officialCall(
   method: 'GET' | 'SET',
   payload?: vsoa.VsoaPayload,
 ): Promise<{ error?: OfficialError; payload?: vsoa.VsoaPayload }> {
-  return new Promise((resolve) =>
-    client.call(url, { method }, payload, (error, reply) => resolve({ error, payload: reply }), WAIT_MS),
-  );
+  return new Promise((resolve) => client.call(url, { method }, payload, (error, reply) => resolve({ error, payload: reply }), WAIT_MS));
 }
 
 function officialSubscribe(client: vsoa.Client, urls: string | string[]): Promise<void> {
@@ -368,14 +363,21 @@ describe('A) official vsoa.Server with our VsoaClient', () => {
       expect(d.payload?.data).toEqual(DATA);
     });
 
-    it("client -> server, quick (UDP to the official server's quick port)", async () => {
-      const { port, quickPort, datagrams } = await startOfficialServer();
+    it("client -> server, quick (UDP to the official server's quick port, attributed by client id)", async () => {
+      const { port, quickPort, clients, datagrams } = await startOfficialServer();
       expect(quickPort).not.toBe(port);
+      // The official server numbers clients 0, 1, ... and finds a quick datagram's sender by the
+      // id in its seqno: send from the second client so that a seqno of 0 would be misattributed.
+      await connectOurClient(port);
+      const first = await clients.next(() => true, 'official onclient for the first client');
       const { client } = await connectOurClient(port);
+      const second = await clients.next((c) => c !== first, 'official onclient for the second client');
 
       expect(client.datagram('/dg/udp', { param: { d: 2 }, data: DATA }, { quick: true })).toBe(true);
       const d = await datagrams.next((x) => x.url === '/dg/udp', 'official ondata /dg/udp');
 
+      const sender = d.from === second ? 'second client' : d.from === first ? 'first client' : 'unknown';
+      expect(sender).toBe('second client');
       expect(d.quick).toBe(true);
       expect(d.payload?.param).toEqual({ d: 2 });
       expect(d.payload?.data).toEqual(DATA);
@@ -450,30 +452,27 @@ describe('B) our VsoaServer with the official vsoa.Client', () => {
   });
 
   describe('RPC', () => {
-    it.each(['GET', 'SET'] as const)(
-      '%s echoes param and binary data; our handler sees the method',
-      async (method) => {
-        const { server, port } = await startOurServer();
-        const seen: Array<{ req: VsoaRequest; payload: VsoaPayload }> = [];
-        server.command('/rec', (cli, req, payload) => {
-          seen.push({ req, payload });
-          cli.reply(req.seqno, payload);
-        });
-        const { client } = await connectOfficialClient(port);
-        const param = { a: 1, s: 'x', list: [1, 2] };
+    it.each(['GET', 'SET'] as const)('%s echoes param and binary data; our handler sees the method', async (method) => {
+      const { server, port } = await startOurServer();
+      const seen: Array<{ req: VsoaRequest; payload: VsoaPayload }> = [];
+      server.command('/rec', (cli, req, payload) => {
+        seen.push({ req, payload });
+        cli.reply(req.seqno, payload);
+      });
+      const { client } = await connectOfficialClient(port);
+      const param = { a: 1, s: 'x', list: [1, 2] };
 
-        const reply = await officialCall(client, '/rec', method, { param, data: DATA });
+      const reply = await officialCall(client, '/rec', method, { param, data: DATA });
 
-        expect(reply.error).toBeUndefined();
-        expect(reply.payload?.param).toEqual(param);
-        expect(reply.payload?.data).toEqual(DATA);
-        expect(seen).toHaveLength(1);
-        expect(seen[0].req.url).toBe('/rec');
-        expect(seen[0].req.method).toBe(method);
-        expect(seen[0].payload.param).toEqual(param);
-        expect(seen[0].payload.data).toEqual(DATA);
-      },
-    );
+      expect(reply.error).toBeUndefined();
+      expect(reply.payload?.param).toEqual(param);
+      expect(reply.payload?.data).toEqual(DATA);
+      expect(seen).toHaveLength(1);
+      expect(seen[0].req.url).toBe('/rec');
+      expect(seen[0].req.method).toBe(method);
+      expect(seen[0].payload.param).toEqual(param);
+      expect(seen[0].payload.data).toEqual(DATA);
+    });
 
     it('a custom status 130 reaches the official client with its param', async () => {
       const { server, port } = await startOurServer();

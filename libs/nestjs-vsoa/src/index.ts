@@ -1,2 +1,14 @@
-/** Transport id of the VSOA strategy, for `@MessagePattern('/x', VSOA_TRANSPORT)` in hybrid apps. */
-export const VSOA_TRANSPORT = Symbol('VSOA_TRANSPORT');
+export { VSOA_TRANSPORT, VsoaServerStatus, VsoaClientStatus } from './vsoa.constants';
+export { VsoaServerStrategy } from './vsoa.server';
+export type { VsoaServerEventsMap } from './vsoa.server';
+export { ClientVsoa } from './client-vsoa';
+export type { VsoaClientEventsMap, VsoaMessage } from './client-vsoa';
+export { VsoaContext } from './vsoa.context';
+export { VsoaModule } from './vsoa.module';
+export { VsoaPublisher } from './vsoa.publisher';
+export { VsoaRecord, VsoaRecordBuilder } from './vsoa-record';
+export type { VsoaRecordOptions } from './vsoa-record';
+export type { VsoaServerStrategyOptions, ClientVsoaOptions } from './vsoa.options';
+export { VsoaExceptionFilter } from './errors/vsoa-exception.filter';
+export { VsoaRpcError } from './errors/vsoa-rpc.error';
+export { errorToStatus, httpToVsoaStatus, DEFAULT_ERROR_STATUS } from './errors/status-mapping';

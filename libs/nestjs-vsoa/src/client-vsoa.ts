@@ -1,0 +1,189 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
+import { urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload } from '@vsoa/core';
+import { VsoaClientStatus } from './vsoa.constants';
+import type { ClientVsoaOptions } from './vsoa.options';
+import { VsoaRecord } from './vsoa-record';
+import { VsoaRpcError } from './errors/vsoa-rpc.error';
+
+/** The events `on()` accepts: the core client's. */
+export type VsoaClientEventsMap = { [K in keyof VsoaClientEvents]: (...args: VsoaClientEvents[K]) => void };
+
+/** A message published by the server, as `ClientVsoa.subscribe()` delivers it. */
+export interface VsoaMessage<TParam = unknown> {
+  url: string;
+  param: TParam;
+  data?: Buffer;
+  quick: boolean;
+}
+
+const DEFAULT_TIMEOUT = 30_000;
+
+/**
+ * Nest ClientProxy for VSOA: `send('/url', param)` is an RPC (a non-zero status errors with a
+ * VsoaRpcError), `emit('/url', param)` a datagram, `subscribe('/a/')` an Observable of publishes.
+ * The link is kept by the robot: it reconnects and re-subscribes by itself.
+ */
+export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatus> {
+  protected readonly logger = new Logger('ClientVsoa');
+  private client: VsoaClient | null = null;
+  private connecting: Promise<VsoaClient> | null = null;
+  private readonly url: string;
+  /** Observers per subscribed URL: the last one to leave unsubscribes on the server. */
+  private readonly watchers = new Map<string, number>();
+  private readonly pendingListeners: Array<[keyof VsoaClientEvents, (...args: never[]) => void]> = [];
+
+  constructor(private readonly options: ClientVsoaOptions = {}) {
+    super();
+    this.url = options.url ?? `vsoa://${options.host ?? '127.0.0.1'}:${options.port ?? 3005}`;
+  }
+
+  /** Connects (once; later calls share the link). Rejects when the first attempt fails. */
+  connect(): Promise<VsoaClient> {
+    if (this.client?.connected) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    this.connecting = this.open().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  /** Closes the link and stops reconnecting. */
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await client.close();
+      this._status$.next(VsoaClientStatus.DISCONNECTED);
+    }
+  }
+
+  /** Listens to the core client's events (`connect`, `disconnect`, `message`, …). */
+  override on<K extends keyof VsoaClientEventsMap>(event: K, callback: VsoaClientEventsMap[K]): void {
+    if (this.client) this.client.on(event, callback as never);
+    else this.pendingListeners.push([event, callback as never]);
+  }
+
+  /** The core VsoaClient. Throws before `connect()`. */
+  unwrap<T = VsoaClient>(): T {
+    if (!this.client) throw new Error('Not initialized. Please call the "connect" method first.');
+    return this.client as T;
+  }
+
+  /**
+   * Publishes on `url` (and, for a prefix like `/a/`, everything under it) as an Observable.
+   * Unsubscribing the last observer of a URL unsubscribes it on the server.
+   */
+  subscribe<TParam = unknown>(url: string): Observable<VsoaMessage<TParam>> {
+    return new Observable<VsoaMessage<TParam>>((observer) => {
+      let client: VsoaClient | null = null;
+      const listener = (msgUrl: string, payload: VsoaPayload, quick: boolean): void => {
+        if (urlMatches(url, msgUrl)) observer.next({ url: msgUrl, param: payload.param as TParam, data: payload.data, quick });
+      };
+      let closed = false;
+      this.connect()
+        .then(async (c) => {
+          if (closed) return;
+          client = c;
+          c.on('message', listener);
+          this.watchers.set(url, (this.watchers.get(url) ?? 0) + 1);
+          await c.subscribe(url);
+        })
+        .catch((error: unknown) => observer.error(error));
+      return () => {
+        closed = true;
+        if (!client) return;
+        client.off('message', listener);
+        const left = (this.watchers.get(url) ?? 1) - 1;
+        if (left > 0) {
+          this.watchers.set(url, left);
+          return;
+        }
+        this.watchers.delete(url);
+        if (client.connected) client.unsubscribe(url).catch(() => undefined);
+      };
+    });
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const client = this.client;
+    if (!client) {
+      callback({ err: new VsoaError('NOT_CONNECTED', 'not connected'), isDisposed: true });
+      return () => undefined;
+    }
+    const url = String(packet.pattern);
+    const { param, options } = unpack(packet.data);
+    let cancelled = false;
+    client
+      .fetch(url, {
+        method: options.method,
+        payload: { param, data: options.data },
+        timeout: options.timeout ?? this.options.timeout ?? DEFAULT_TIMEOUT,
+      })
+      .then(
+        (reply) => {
+          if (cancelled) return;
+          if (reply.status !== 0) {
+            callback({ err: VsoaRpcError.fromReply(url, reply.status, reply.payload), isDisposed: true });
+            return;
+          }
+          const { param: result, data } = reply.payload;
+          callback({ response: data ? { param: result, data } : result, isDisposed: true });
+        },
+        (error: unknown) => {
+          if (!cancelled) callback({ err: error, isDisposed: true });
+        },
+      );
+    return () => {
+      cancelled = true;
+    };
+  }
+
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const client = await this.connect();
+    const { param, options } = unpack(packet.data);
+    const sent = client.datagram(String(packet.pattern), { param, data: options.data }, { quick: options.quick });
+    if (!sent) throw new VsoaError('NOT_CONNECTED', 'datagram not sent: not connected');
+    return undefined as T;
+  }
+
+  private async open(): Promise<VsoaClient> {
+    const { url: _url, host: _host, port: _port, timeout: _timeout, raw, reconnect, logger, ...robot } = this.options;
+    const client = this.client ?? new VsoaClient({ raw, logger: logger ?? this.logger, timeout: this.options.timeout ?? DEFAULT_TIMEOUT });
+    if (!this.client) {
+      this.client = client;
+      for (const [event, listener] of this.pendingListeners.splice(0)) client.on(event, listener as never);
+      client.on('connect', () => this._status$.next(VsoaClientStatus.CONNECTED));
+      client.on('disconnect', () =>
+        this._status$.next(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING),
+      );
+    }
+    if (reconnect === false) {
+      await client.connect(this.url, { passwd: robot.passwd, tls: robot.tls, timeout: robot.connTimeout });
+      return client;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        client.off('connectError', onError);
+        resolve();
+      };
+      const onError = (error: Error): void => {
+        client.off('connect', onConnect);
+        reject(error);
+      };
+      client.once('connect', onConnect);
+      client.once('connectError', onError);
+      try {
+        client.robot(this.url, robot);
+      } catch {
+        // the robot already runs: it reports its next attempt
+      }
+    });
+    return client;
+  }
+}
+
+/** Splits `send()` / `emit()` data into the param and the record's options. */
+function unpack(data: unknown): { param: unknown; options: VsoaRecord['options'] } {
+  if (data instanceof VsoaRecord) return { param: data.param, options: data.options };
+  return { param: data, options: {} };
+}

@@ -1,0 +1,27 @@
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { RobotOptions, VsoaLogger, VsoaServerOptions } from '@vsoa/core';
+
+/** Options of the VSOA server strategy. Give `url` (`vsoa://host:port`) or `host` and `port`. */
+export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logger'> {
+  url?: string;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 3005. */
+  port?: number;
+  tls?: TlsOptions;
+  logger?: VsoaLogger;
+}
+
+/** Options of ClientVsoa. Give `url` (`vsoa://host:port`) or `host` and `port`. */
+export interface ClientVsoaOptions extends Omit<RobotOptions, 'tls'> {
+  url?: string;
+  host?: string;
+  port?: number;
+  tls?: ConnectionOptions;
+  /** Default reply timeout of `send()` (ms). Default 30000. */
+  timeout?: number;
+  raw?: boolean;
+  /** Keep the link with the robot (reconnect, re-subscribe). Default true. */
+  reconnect?: boolean;
+  logger?: VsoaLogger;
+}
