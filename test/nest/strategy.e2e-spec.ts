@@ -105,7 +105,7 @@ class LightController {
     return n + 1;
   }
 
-  @EventPattern('/sensor/')
+  @EventPattern<string>('/sensor/')
   sensor(@Payload() param: unknown, @Ctx() ctx: VsoaContext): void {
     datagrams.next({ url: ctx.url, param, quick: ctx.quick, clientId: ctx.clientId });
   }
