@@ -138,8 +138,8 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     if (!Number.isInteger(status) || status < 0 || status > 255) {
       throw new VsoaError('INVALID_ARGUMENT', `status must be an integer 0-255, got ${status}`);
     }
-    this.inFlight.delete(seqno);
-    return this.send({
+    // Encode first: if the payload cannot be sent, the call is still open for an error reply.
+    const packet = encodePacket({
       type: PacketType.RPC,
       flags: options.tunid ? Flag.REPLY | Flag.TUNNEL : Flag.REPLY,
       status,
@@ -148,6 +148,9 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       param: encodeParam(payload?.param, this.host.options.raw),
       data: payload?.data,
     });
+    const sent = this.sendPacket(packet);
+    this.inFlight.delete(seqno);
+    return sent;
   }
 
   /** Sends a datagram to this client, over TCP or (quick) UDP. */
@@ -252,6 +255,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     };
     if (packet.type !== PacketType.SERVINFO || packet.flags & Flag.REPLY) {
       host.counters.protocolErrors++;
+      host.counters.closedForProtocol++;
       refuse('first packet is not a handshake');
       return;
     }
