@@ -150,6 +150,16 @@ describe('VsoaClient', () => {
     expect(msg.readUInt32BE(4)).toBe(7);
   });
 
+  it('sends a quick datagram right after connecting by host name', async () => {
+    const server = await ourServer();
+    const got = nextEvent<[unknown, string, unknown, boolean]>(server, 'datagram');
+    const client = newClient();
+    await client.connect(`vsoa://localhost:${server.address()!.port}`);
+    expect(client.datagram('/q', { param: 1 }, { quick: true })).toBe(true);
+    const [, url, , quick] = await got;
+    expect([url, quick]).toEqual(['/q', true]);
+  });
+
   it('survives ICMP port unreachable on its UDP socket', async () => {
     // The handshake names a UDP port where nothing listens: quick sends provoke ICMP errors.
     const dead = createSocket('udp4');

@@ -52,7 +52,8 @@ export class Link {
   quickPort = 0;
   readonly tls: boolean;
   private readonly socket: Socket;
-  private readonly udp: UdpSocket;
+  /** Created once TCP is up, in the family of the address the host name resolved to. */
+  private udp: UdpSocket | null = null;
   private writer: PacketWriter | null = null;
   private closed = false;
 
@@ -64,9 +65,6 @@ export class Link {
     private readonly logger: VsoaLogger,
   ) {
     this.tls = options.tls !== undefined;
-    this.udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    // A UDP error (e.g. ICMP port unreachable) must never become an unhandled 'error'.
-    this.udp.on('error', (error) => logger.debug(`client UDP error: ${error.message}`));
     this.socket = this.tls
       ? tlsConnect({
           ...options.tls,
@@ -122,8 +120,15 @@ export class Link {
             clearTimeout(timer);
             // A connected UDP socket only takes packets from the server's quick port, and
             // reports ICMP errors (handled by the 'error' listener) instead of losing them.
-            this.udp.connect(this.quickPort, this.host);
-            resolve();
+            // The link is ready once it is connected: quick sends need that.
+            const udp = this.udp;
+            if (!udp) return resolve();
+            const ready = (): void => {
+              udp.off('error', ready);
+              resolve();
+            };
+            udp.once('error', ready);
+            udp.connect(this.quickPort, socket.remoteAddress ?? this.host, ready);
             return;
           }
           this.handlers.onPacket(packet);
@@ -151,14 +156,20 @@ export class Link {
           fail(new VsoaConnectError('INVALID_RESPONDING', `${this.host}:${this.port} closed the connection during the handshake`));
         else this.destroy();
       });
-      this.udp.on('message', (msg) => {
-        if (!settled) return;
-        const packet = parseDatagram(msg, MAX_QUICK_PACKET_LENGTH);
-        if (packet) this.handlers.onQuickPacket(packet);
-      });
-      this.udp.bind(0, () => {
-        const sendHello = (): void => {
-          if (settled) return;
+      const sendHello = (): void => {
+        if (settled) return;
+        // The UDP socket talks to the address TCP resolved, so a host name costs no second lookup.
+        const udp = createSocket(socket.remoteFamily === 'IPv6' ? 'udp6' : 'udp4');
+        this.udp = udp;
+        // A UDP error (e.g. ICMP port unreachable) must never become an unhandled 'error'.
+        udp.on('error', (error) => this.logger.debug(`client UDP error: ${error.message}`));
+        udp.on('message', (msg) => {
+          if (!settled) return;
+          const packet = parseDatagram(msg, MAX_QUICK_PACKET_LENGTH);
+          if (packet) this.handlers.onQuickPacket(packet);
+        });
+        udp.bind(0, () => {
+          if (settled || this.closed) return;
           this.writer = new PacketWriter(socket, {
             maxQueuedBytes: CLIENT_MAX_QUEUED,
             stallTimeout: CLIENT_STALL_TIMEOUT,
@@ -168,15 +179,14 @@ export class Link {
             encodePacket({
               type: PacketType.SERVINFO,
               flags: Flag.TUNNEL,
-              tunid: this.udp.address().port,
+              tunid: udp.address().port,
               param: encodeParam(options.passwd ? { passwd: options.passwd } : {}, false),
             }),
           );
-        };
-        if (this.tls) socket.once('secureConnect', sendHello);
-        else if (socket.connecting) socket.once('connect', sendHello);
-        else sendHello();
-      });
+        });
+      };
+      if (this.tls) socket.once('secureConnect', sendHello);
+      else socket.once('connect', sendHello);
     });
   }
 
@@ -199,7 +209,7 @@ export class Link {
   writeQuick(packet: Buffer): void {
     if (this.closed) return;
     try {
-      this.udp.send(packet, (error) => {
+      this.udp?.send(packet, (error) => {
         if (error) this.logger.debug(`quick send failed: ${error.message}`);
       });
     } catch (error) {
@@ -214,7 +224,7 @@ export class Link {
     this.writer?.dispose();
     this.socket.destroy();
     try {
-      this.udp.close();
+      this.udp?.close();
     } catch {
       // already closed
     }
