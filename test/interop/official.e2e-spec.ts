@@ -36,6 +36,15 @@ afterEach(async () => {
   }
 });
 
+/** Short text for a failure message (items may hold sockets, so no JSON.stringify). */
+function describeItem(item: unknown): string {
+  if (item !== null && typeof item === 'object' && 'url' in item) {
+    const { url, quick } = item as { url: string; quick?: boolean };
+    return quick ? `${url} (quick)` : url;
+  }
+  return typeof item === 'object' ? 'client' : String(item);
+}
+
 /** Collects what arrives and lets a test wait for a given item. */
 class Mailbox<T> {
   readonly items: T[] = [];
@@ -58,7 +67,7 @@ class Mailbox<T> {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== wait);
-        reject(new Error(`${what}: nothing matching within ${ms} ms; received ${JSON.stringify(this.items)}`));
+        reject(new Error(`${what}: nothing matching within ${ms} ms; received [${this.items.map(describeItem).join(', ')}]`));
       }, ms);
       const wait = (): void => {
         if (!check()) this.waiters.push(wait);
@@ -105,7 +114,6 @@ async function startOfficialServer(passwd?: string): Promise<OfficialServer> {
   };
   server.ondata = (from: vsoa.RemoteClient, url: string, payload: vsoa.VsoaPayload, quick: boolean) =>
     datagrams.push({ url, payload, quick, from });
-  server.on('/echo', (cli, req, payload) => cli.reply(vsoa.code.SUCCESS, req.seqno, payload));
   teardowns.push(
     () =>
       new Promise<void>((resolve) => {
@@ -175,7 +183,6 @@ async function startOurServer(passwd?: string): Promise<OurServer> {
     if (connected) clients.push(cli);
   });
   server.on('datagram', (_cli, url, payload, quick) => datagrams.push({ url, payload, quick }));
-  server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
   await server.listen({ host: HOST, port: 0 });
   return { server, port: server.address()!.port, clients, datagrams };
 }
