@@ -189,13 +189,14 @@ class RawConn {
 
   /**
    * Writes `bytes` in chunks, letting the event loop run between chunks so that the server really
-   * reads them piecewise. 'bytes' = one byte per write.
+   * reads them piecewise. 'bytes' = one byte per write for the first 8 KiB, then random sizes (so
+   * that a long zero filler does not take ages).
    */
-  async writeChunked(bytes: Buffer, mode: 'whole' | 'random' | 'bytes', rng?: Rng): Promise<void> {
+  async writeChunked(bytes: Buffer, mode: 'whole' | 'random' | 'bytes', rng = new Rng(1)): Promise<void> {
     if (mode === 'whole') return this.write(bytes);
     const sizes = [1, 2, 3, 5, 7, 19, 20, 21, 40, 64, 333, 1500, 4096, 65536];
     for (let at = 0; at < bytes.length && !this.closed;) {
-      const size = mode === 'bytes' ? 1 : rng!.pick(sizes);
+      const size = mode === 'bytes' && at < 8192 ? 1 : rng.pick(sizes);
       this.write(bytes.subarray(at, at + size));
       at += size;
       await tick();
@@ -647,7 +648,7 @@ const TYPES = [
 function randomFields(rng: Rng, maxData: number, passwd = ''): PacketFields {
   const t = rng.pick(TYPES);
   const dataSizes = [0, 0, 0, 1, 2, 3, 4, 17, 100, 1000, 4096, 60000].filter((n) => n <= maxData);
-  const goodPasswd = passwd !== '' && t === PacketType.SERVINFO && rng.bool(0.7);
+  const goodPasswd = passwd !== '' && t === PacketType.SERVINFO && rng.bool(0.95);
   return {
     type: t < 0 ? rng.int(256) : t,
     flags: (rng.bool(0.1) ? Flag.REPLY : 0) | (rng.bool(0.3) ? Flag.SET : 0) | (rng.bool(0.2) ? Flag.TUNNEL : 0),
@@ -1118,8 +1119,7 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
             expect({ what, got: conn.unread().map(sig) }).toEqual({ what, got: [expected] });
           }
         });
-        expect(moved(rig, before)).toMatchObject({ protocolErrors: firsts.length });
-        expect(moved(rig, before).passwordRefused).toBeUndefined();
+        expect(moved(rig, before)).toEqual({ protocolErrors: firsts.length, closedForProtocol: firsts.length });
         await checkAlive(rig);
       }
     });
@@ -1158,6 +1158,7 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
     // The counters' documentation (types.ts): protocolErrors counts "bad magic, oversize, handshake
     // violations"; closedForProtocol counts "connections closed because of a protocol error". A
     // connection whose first packet is not SERVINFO is closed because of such a protocol error.
+    // (Regression: this path used to count protocolErrors only.)
     test('a connection closed for a handshake violation counts in closedForProtocol', async () => {
       const rig = plain;
       const before = snap(rig);
@@ -1276,6 +1277,8 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
     // A valid JSON param nested 100 000 deep: V8 parses it, but JSON.stringify overflows the stack,
     // so the /echo handler's cli.reply() throws. The CommandHandler contract (types.ts) says a
     // handler that throws before replying gets NO_RESPONDING (4): the caller must not be left hanging.
+    // (Regression: reply() used to drop the call from its in-flight set before encoding, so no
+    // reply at all was sent.)
     test('a deeply nested JSON param to /echo still gets an answer, and the connection stays open', async () => {
       const rig = plain;
       await underLoad([rig], async () => {
@@ -1438,10 +1441,8 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
           passwordRefused: tally.passwordRefused,
           badParams: tally.badParams,
         });
-        // Every framing error closes its connection; how handshake violations count here is pinned
-        // by the dedicated 'handshake violations' test.
-        expect(d.closedForProtocol ?? 0).toBeGreaterThanOrEqual(tally.framing);
-        expect(d.closedForProtocol ?? 0).toBeLessThanOrEqual(tally.framing + tally.violations);
+        // Every framing error and every handshake violation closes its connection.
+        expect(d.closedForProtocol ?? 0).toBe(tally.framing + tally.violations);
         expect(d.handshakeTimeouts ?? 0).toBe(0);
         expect(d.slowClientsDropped ?? 0).toBe(0);
         expect(rig.tcpDatagrams - dg).toBe(tally.datagrams);
@@ -1454,7 +1455,7 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
       expect(tp.outcomes.framing).toBeGreaterThan(10);
       expect(tp.outcomes.refused).toBeGreaterThan(5);
       expect(ts.outcomes.refused).toBeGreaterThan(5);
-      expect(ts.outcomes.open).toBeGreaterThan(2);
+      expect(ts.outcomes.open).toBeGreaterThan(0);
       console.info(
         `fuzz seed 0x${SEED.toString(16)}: ${tp.conns + ts.conns} connections, ${total} packets; ` +
           `plain ${JSON.stringify(tp.outcomes)}, secured ${JSON.stringify(ts.outcomes)}`,
