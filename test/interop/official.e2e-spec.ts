@@ -105,6 +105,25 @@ interface OfficialServer {
   datagrams: Mailbox<Delivery>;
 }
 
+/**
+ * Publishes on '/a', '/a/b/c', '/ab' and the marker '/b' to a client subscribed to ['/a/', '/b'],
+ * and checks that all but '/ab' arrive over TCP, in order, with param and data intact.
+ */
+async function expectPrefixDelivery(
+  publish: (url: string, payload: { param: { url: string }; data: Buffer }) => void,
+  messages: Mailbox<Delivery>,
+): Promise<void> {
+  for (const url of ['/a', '/a/b/c', '/ab', '/b']) publish(url, { param: { url }, data: DATA });
+  const received = await messages.until((m) => m.url === '/b', "publish on '/b' (marker)");
+
+  expect(received.map((m) => m.url)).toEqual(['/a', '/a/b/c', '/b']);
+  for (const m of received) {
+    expect(m.quick).toBe(false);
+    expect(m.payload?.param).toEqual({ url: m.url });
+    expect(m.payload?.data).toEqual(DATA);
+  }
+}
+
 async function startOfficialServer(passwd?: string): Promise<OfficialServer> {
   const server = new vsoa.Server(passwd === undefined ? { info: { name: 'official' } } : { info: { name: 'official' }, passwd });
   const clients = new Mailbox<vsoa.RemoteClient>();
@@ -329,15 +348,7 @@ describe('A) official vsoa.Server with our VsoaClient', () => {
       await client.subscribe(['/a/', '/b']);
 
       // TCP keeps order: everything published before the marker '/b' has arrived when it does.
-      for (const url of ['/a', '/a/b/c', '/ab', '/b']) server.publish(url, { param: { url }, data: DATA });
-      const received = await messages.until((m) => m.url === '/b', "publish on '/b' (marker)");
-
-      expect(received.map((m) => m.url)).toEqual(['/a', '/a/b/c', '/b']);
-      for (const m of received) {
-        expect(m.quick).toBe(false);
-        expect(m.payload?.param).toEqual({ url: m.url });
-        expect(m.payload?.data).toEqual(DATA);
-      }
+      await expectPrefixDelivery((url, payload) => server.publish(url, payload), messages);
     });
 
     it("receives a quick (UDP) publish sent from the official server's separate quick port", async () => {
@@ -510,15 +521,7 @@ describe('B) our VsoaServer with the official vsoa.Client', () => {
       const { client, messages } = await connectOfficialClient(port);
       await officialSubscribe(client, ['/a/', '/b']);
 
-      for (const url of ['/a', '/a/b/c', '/ab', '/b']) server.publish(url, { param: { url }, data: DATA });
-      const received = await messages.until((m) => m.url === '/b', "publish on '/b' (marker)");
-
-      expect(received.map((m) => m.url)).toEqual(['/a', '/a/b/c', '/b']);
-      for (const m of received) {
-        expect(m.quick).toBe(false);
-        expect(m.payload?.param).toEqual({ url: m.url });
-        expect(m.payload?.data).toEqual(DATA);
-      }
+      await expectPrefixDelivery((url, payload) => server.publish(url, payload), messages);
     });
 
     it('a quick (UDP) publish reaches the official client', async () => {

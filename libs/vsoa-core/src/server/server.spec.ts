@@ -36,6 +36,20 @@ describe('VsoaServer with VsoaClient', () => {
     return p;
   }
 
+  /**
+   * Subscribes a raw peer to `url`, then stops reading from it. Resolves with `dropped`, a promise of the
+   * server dropping it (wrapped, so that awaiting the setup does not await the drop): a paused socket never sees the close, so the server's side is watched.
+   */
+  async function stalledSubscriber(url: string, ms: number): Promise<{ dropped: Promise<unknown> }> {
+    const stalled = await raw();
+    await stalled.handshake();
+    stalled.send(encodePacket({ type: PacketType.SUBSCRIBE, seqno: 1, url }));
+    await stalled.next((p) => p.seqno === 1);
+    const dropped = nextEvent(server, 'client', (_cli, connected) => !connected, ms);
+    stalled.socket.pause();
+    return { dropped };
+  }
+
   afterEach(async () => {
     for (const p of peers.splice(0)) p.destroy();
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -384,12 +398,7 @@ describe('VsoaServer with VsoaClient', () => {
       await start({ maxQueuedBytes: 512 * 1024, sendTimeout: 60_000 });
       const good = await client();
       await good.subscribe('/flood');
-      const stalled = await raw();
-      await stalled.handshake();
-      stalled.send(encodePacket({ type: PacketType.SUBSCRIBE, seqno: 1, url: '/flood' }));
-      await stalled.next((p) => p.seqno === 1);
-      const dropped = nextEvent(server, 'client', (_cli, connected) => !connected, 10000);
-      stalled.socket.pause();
+      const { dropped } = await stalledSubscriber('/flood', 10000);
       const data = Buffer.alloc(60 * 1024);
       const total = 200;
       let received = 0;
@@ -405,13 +414,7 @@ describe('VsoaServer with VsoaClient', () => {
 
     it('drops a client whose queue stays undrained past the send timeout', async () => {
       await start({ maxQueuedBytes: 64 * 1024 * 1024, sendTimeout: 300 });
-      const stalled = await raw();
-      await stalled.handshake();
-      stalled.send(encodePacket({ type: PacketType.SUBSCRIBE, seqno: 1, url: '/flood' }));
-      await stalled.next((p) => p.seqno === 1);
-      // A paused socket never sees the close: watch the server's side.
-      const dropped = nextEvent(server, 'client', (_cli, connected) => !connected, 3000);
-      stalled.socket.pause();
+      const { dropped } = await stalledSubscriber('/flood', 3000);
       for (let i = 0; i < 100; i++) server.publish('/flood', { data: Buffer.alloc(60 * 1024) });
       await dropped;
       expect(server.counters.slowClientsDropped).toBe(1);
