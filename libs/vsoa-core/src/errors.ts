@@ -2,7 +2,15 @@ import { statusName } from './protocol/constants';
 
 /** Codes of errors raised by calls on a connection (not by the peer's reply status). */
 export type VsoaErrorCode =
-  'TIMEOUT' | 'CLOSED' | 'NOT_CONNECTED' | 'STATUS' | 'INVALID_ARGUMENT' | 'TOO_LARGE' | 'QUICK_OVER_TLS' | 'INVALID_REPLY';
+  | 'TIMEOUT'
+  | 'CLOSED'
+  | 'NOT_CONNECTED'
+  | 'NOT_LISTENING'
+  | 'STATUS'
+  | 'INVALID_ARGUMENT'
+  | 'TOO_LARGE'
+  | 'QUICK_OVER_TLS'
+  | 'INVALID_REPLY';
 
 /** Base class of every error this library raises. `code` is stable; `message` is for people. */
 export class VsoaError extends Error {

@@ -6,6 +6,8 @@ import { BAD_PARAM, decodePayload, encodeParam, VsoaPayload } from '../protocol/
 import { isValidUrl, SubscriptionSet } from '../url';
 import { VsoaConnectError, VsoaError, VsoaStatusError } from '../errors';
 import { defaultLogger, VsoaLogger } from '../logger';
+import { VsoaClientStream } from '../stream/client-stream';
+import type { StreamOptions } from '../stream/tunnel-stream';
 import { Link } from './link';
 import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
@@ -203,6 +205,21 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
     this.robotLoop = new Robot(this, url, options, this.logger);
     this.robotLoop.start();
     return this;
+  }
+
+  /**
+   * Connects to the stream tunnel `tunid` that an RPC reply announced (`reply.tunid`), at the
+   * address this client reached the server at, over TLS when the link is TLS. Returns the Duplex
+   * at once; it emits `'connect'` when the tunnel is up, `'timeout'` if it was not in time, and
+   * `'error'` if the connection failed. The stream outlives the RPC link.
+   */
+  createStream(tunid: number, options: StreamOptions = {}): VsoaClientStream {
+    const link = this.link;
+    if (!link || !link.open) throw new VsoaError('NOT_CONNECTED', 'createStream: not connected');
+    if (!Number.isInteger(tunid) || tunid <= 0 || tunid > 0xffff) {
+      throw new VsoaError('INVALID_ARGUMENT', `createStream: tunid must be a port number, got ${tunid}`);
+    }
+    return new VsoaClientStream(link.remoteAddress, tunid, link.tlsOptions, options);
   }
 
   /** The server's TLS certificate, on a TLS link. */

@@ -1,6 +1,6 @@
 import { createSocket, Socket as UdpSocket } from 'node:dgram';
-import { connect as netConnect, isIPv6, Socket } from 'node:net';
-import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { connect as netConnect, isIP, Socket } from 'node:net';
+import { connect as tlsConnect, ConnectionOptions, TLSSocket } from 'node:tls';
 import { Flag, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { PacketParser, parseDatagram } from '../protocol/parser';
@@ -51,6 +51,8 @@ export class Link {
   /** Where quick packets go: the server's UDP port (the TCP port unless the handshake said otherwise). */
   quickPort = 0;
   readonly tls: boolean;
+  /** The TLS options the link connected with (stream tunnels reuse them). */
+  readonly tlsOptions: ConnectionOptions | undefined;
   private readonly socket: Socket;
   /** Created once TCP is up, in the family of the address the host name resolved to. */
   private udp: UdpSocket | null = null;
@@ -65,14 +67,11 @@ export class Link {
     private readonly logger: VsoaLogger,
   ) {
     this.tls = options.tls !== undefined;
-    this.socket = this.tls
-      ? tlsConnect({
-          ...options.tls,
-          host,
-          port,
-          servername: options.tls?.servername ?? (isIPv6(host) || /^[\d.]+$/.test(host) ? undefined : host),
-        })
-      : netConnect({ host, port });
+    this.tlsOptions = options.tls && {
+      ...options.tls,
+      servername: options.tls.servername ?? (isIP(host) ? undefined : host),
+    };
+    this.socket = this.tlsOptions ? tlsConnect({ ...this.tlsOptions, host, port }) : netConnect({ host, port });
     this.socket.setNoDelay(true);
   }
 
@@ -193,6 +192,11 @@ export class Link {
   /** True while the TCP connection is open. */
   get open(): boolean {
     return !this.closed;
+  }
+
+  /** The server address the connection reached (stream tunnels connect there). */
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? this.host;
   }
 
   /** The TLS socket, when the link is TLS. */

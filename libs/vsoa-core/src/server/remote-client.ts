@@ -119,6 +119,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     return { ...this.peer };
   }
 
+  /** @internal Our address on this connection: the one the client reached us at. */
+  localAddress(): string {
+    return normalizeAddress(this.socket.localAddress ?? '');
+  }
+
   /** True when a publish on `url` would reach this client's subscriptions. */
   isSubscribed(url: string): boolean {
     return this.subscriptions.matches(url);

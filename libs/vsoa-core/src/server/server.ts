@@ -1,23 +1,47 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TlsOptions } from 'node:tls';
 import { MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, UrlRouter } from '../url';
 import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
+import type { WorkQueue } from '../work-queue';
+import { VsoaServerStream } from '../stream/server-stream';
 import { QuickChannel } from './quick-channel';
 import { RemoteClient } from './remote-client';
 import type { ClientHost, ResolvedServerOptions } from './client-host';
-import type { CommandHandler, ListenOptions, SendOptions, VsoaServerCounters, VsoaServerOptions } from './types';
+import type {
+  CommandHandler,
+  CommandOptions,
+  CreateStreamOptions,
+  ListenOptions,
+  SendOptions,
+  VsoaServerCounters,
+  VsoaServerOptions,
+} from './types';
 
 export interface VsoaServerEvents {
   /** A client completed its handshake (`connected` true) or a connected client left (false). */
   client: [cli: RemoteClient, connected: boolean];
   /** A datagram from a client, over TCP or (quick) UDP. */
   datagram: [cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean];
+}
+
+/** Wraps a handler so each call is a job on `queue`; its failure still reaches the caller's reply. */
+function queuedHandler(handler: CommandHandler, queue: WorkQueue): CommandHandler {
+  return (cli, req, payload) =>
+    new Promise<unknown>((resolve, reject) => {
+      queue.add(async () => {
+        try {
+          resolve(await handler(cli, req, payload));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
 }
 
 /** Retries when port 0 gave a TCP port whose UDP twin is taken. */
@@ -41,6 +65,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     badParams: 0,
     spoofedDatagrams: 0,
     badDatagrams: 0,
+    streamsRefused: 0,
   };
   private readonly options: ResolvedServerOptions;
   private readonly logger: VsoaLogger;
@@ -56,6 +81,9 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   private listener: NetServer | null = null;
   private quick: QuickChannel | null = null;
   private tls = false;
+  private tlsOptions: TlsOptions | undefined;
+  /** Open streams, closed with the server. */
+  private readonly streams = new Set<VsoaServerStream>();
   private bound: AddressInfo | null = null;
   private closing: Promise<void> | null = null;
   private readonly host: ClientHost;
@@ -115,11 +143,13 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   /**
    * Registers an RPC command. `url` is exact (`/echo`), a prefix ending in `/` (`/files/`
    * serves `/files` and everything under it; the longest matching prefix wins) or `/` (the
-   * default). Registering a URL again replaces its handler.
+   * default). Registering a URL again replaces its handler. With `workQueue`, calls run through
+   * that queue: one at a time, in arrival order, an async handler holding it until it settles.
    */
-  command(url: string, handler: CommandHandler): this {
+  command(url: string, handler: CommandHandler, options: CommandOptions = {}): this {
     if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `command URL must start with '/': ${JSON.stringify(url)}`);
-    this.router.set(url, handler);
+    const queue = options.workQueue;
+    this.router.set(url, queue ? queuedHandler(handler, queue) : handler);
     return this;
   }
 
@@ -137,6 +167,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     const host = options.host ?? '0.0.0.0';
     const port = options.port ?? 0;
     this.tls = options.tls !== undefined;
+    this.tlsOptions = options.tls;
     for (let attempt = 1; ; attempt++) {
       const listener = this.createListener(options);
       await new Promise<void>((resolve, reject) => {
@@ -219,6 +250,29 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   }
 
   /**
+   * Opens a stream: a tunnel listener on a fresh port, resolved once it listens. Send its `tunid`
+   * in an RPC reply (`cli.reply(seqno, payload, { tunid: stream.tunid })`); the client connects
+   * with `client.createStream(tunid)`. Pass `client` so only that client can take the tunnel. The
+   * stream is a Duplex; it emits `'connect'`, or `'timeout'` when nobody came in time.
+   */
+  async createStream(options: CreateStreamOptions = {}): Promise<VsoaServerStream> {
+    if (!this.bound) throw new VsoaError('NOT_LISTENING', 'createStream: the server is not listening');
+    const { client, ...streamOptions } = options;
+    const stream = await VsoaServerStream.open(streamOptions, {
+      host: client ? client.localAddress() : this.bound.address,
+      allowFrom: client ? client.address().address : null,
+      tls: this.tlsOptions,
+      onRefused: (address) => {
+        this.counters.streamsRefused++;
+        this.warn.warn(`stream connection from ${address} refused`);
+      },
+    });
+    this.streams.add(stream);
+    stream.once('close', () => this.streams.delete(stream));
+    return stream;
+  }
+
+  /**
    * Stops accepting, closes every connection and the UDP channel. Idempotent; resolves when all
    * is closed.
    */
@@ -230,6 +284,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     this.quick = null;
     this.bound = null;
     for (const cli of this.sockets) cli.close();
+    for (const stream of this.streams) stream.destroy();
     this.closing = Promise.all([
       listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined,
       quick?.close(),

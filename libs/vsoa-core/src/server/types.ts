@@ -2,6 +2,8 @@ import type { TlsOptions } from 'node:tls';
 import type { VsoaMethod } from '../protocol/constants';
 import type { VsoaPayload } from '../protocol/payload';
 import type { VsoaLogger } from '../logger';
+import type { WorkQueue } from '../work-queue';
+import type { StreamOptions } from '../stream/tunnel-stream';
 import type { RemoteClient } from './remote-client';
 
 /** An RPC request as a command handler sees it. */
@@ -22,6 +24,19 @@ export interface VsoaRequest {
  * valid one) or NO_RESPONDING (4).
  */
 export type CommandHandler = (cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload) => unknown;
+
+export interface CommandOptions {
+  /** Run this command's calls through a work queue (one at a time, in order). */
+  workQueue?: WorkQueue;
+}
+
+export interface CreateStreamOptions extends StreamOptions {
+  /**
+   * The client the stream is for: the tunnel then binds the address that client reached us at and
+   * accepts a connection only from that client's address. Without it, any address may connect.
+   */
+  client?: RemoteClient;
+}
 
 export interface VsoaServerOptions {
   /** Server info sent in the handshake reply (any JSON value; an object with `name` is usual). */
@@ -83,4 +98,6 @@ export interface VsoaServerCounters {
   spoofedDatagrams: number;
   /** UDP datagrams that are not valid packets. */
   badDatagrams: number;
+  /** Stream tunnel connections turned away: from another address, or to a tunnel already taken. */
+  streamsRefused: number;
 }
