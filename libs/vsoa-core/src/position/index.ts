@@ -1,0 +1,23 @@
+export { PositionServer } from './position-server';
+export type { PositionServerEvents } from './position-server';
+export {
+  lookup,
+  setPositionServer,
+  parsePositionServerList,
+  parsePositionFile,
+  POSITION_SERVER_ENV,
+  DEFAULT_POSITION_FILE,
+} from './lookup';
+export { AF_INET, AF_INET6, DEFAULT_POSITION_PORT, MAX_POSITION_MESSAGE_BYTES } from './position-types';
+export type {
+  PositionDomain,
+  PositionEntry,
+  PositionRecord,
+  PositionQuery,
+  PositionQueryHook,
+  PositionServerOptions,
+  PositionListenOptions,
+  PositionServerCounters,
+  PositionServerAddress,
+  LookupOptions,
+} from './position-types';

@@ -1,0 +1,450 @@
+import { createSocket, RemoteInfo, Socket as UdpSocket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VsoaConnectError, VsoaError } from '../errors';
+import type { VsoaLogger } from '../logger';
+import { collectUntil, nextEvent } from '../../../../test/helpers/events';
+import {
+  DEFAULT_POSITION_PORT,
+  lookup,
+  LookupOptions,
+  parsePositionFile,
+  parsePositionServerList,
+  PositionEntry,
+  PositionServer,
+  PositionServerOptions,
+  setPositionServer,
+} from './index';
+
+const HOST = '127.0.0.1';
+/** A file that does not exist, so that no test reads the machine's /etc/vsoa.pos. */
+const NO_FILE = join(tmpdir(), 'vsoa-no-such-file.pos');
+/** Options that keep a lookup off the real env and file and make retries quick. */
+const ISOLATED: LookupOptions = { env: {}, posFile: NO_FILE, retryInterval: 100 };
+
+const teardowns: Array<() => unknown> = [];
+afterEach(async () => {
+  setPositionServer(null);
+  for (const teardown of teardowns.splice(0).reverse()) await teardown();
+});
+
+/** A logger that keeps what it is told. */
+function recordingLogger(): VsoaLogger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug: () => undefined, warn: (message) => warnings.push(message) };
+}
+
+async function startServer(options: PositionServerOptions = {}, host = HOST): Promise<{ server: PositionServer; port: number }> {
+  const server = new PositionServer(options);
+  await server.listen({ host, port: 0 });
+  teardowns.push(() => server.close());
+  return { server, port: server.address()!.port };
+}
+
+async function udpSocket(host = HOST): Promise<UdpSocket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  teardowns.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+  return socket;
+}
+
+/** Sends raw text to a position server and resolves with the text of its next answer. */
+async function rawQuery(port: number, text: string | Buffer): Promise<string> {
+  const socket = await udpSocket();
+  const answer = nextEvent<[Buffer, RemoteInfo]>(socket, 'message');
+  socket.send(text, port, HOST);
+  return (await answer)[0].toString();
+}
+
+/** A hand-made position server: records each query and lets the test decide what to send back. */
+class FakePositionServer {
+  readonly queries: string[] = [];
+
+  private constructor(
+    readonly socket: UdpSocket,
+    private readonly respond: (fake: FakePositionServer, query: string, from: RemoteInfo) => void,
+  ) {
+    socket.on('message', (msg, from) => {
+      this.queries.push(msg.toString());
+      this.respond(this, msg.toString(), from);
+    });
+  }
+
+  static async start(
+    respond: (fake: FakePositionServer, query: string, from: RemoteInfo) => void = () => undefined,
+  ): Promise<FakePositionServer> {
+    return new FakePositionServer(await udpSocket(), respond);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(to: RemoteInfo, text: string): void {
+    this.socket.send(text, to.port, to.address);
+  }
+}
+
+const SVC: PositionEntry = { name: 'svc', addr: '127.0.0.1', port: 3005, domain: 2, security: false };
+
+describe('PositionServer with lookup', () => {
+  it('answers a name from its table', async () => {
+    const { port } = await startServer({ table: { svc: { addr: '127.0.0.1', port: 3005 } } });
+    setPositionServer(HOST, port);
+    await expect(lookup('svc', ISOLATED)).resolves.toEqual(SVC);
+  });
+
+  it('takes the table as a list of named entries too, with IPv6 and TLS entries', async () => {
+    const { port } = await startServer({
+      table: [
+        { name: 'svc', addr: '127.0.0.1', port: 3005 },
+        { name: 'svc', addr: '::1', port: 3006, domain: 10, security: true },
+      ],
+    });
+    setPositionServer(HOST, port);
+    await expect(lookup('svc', ISOLATED)).resolves.toEqual(SVC);
+    await expect(lookup('svc', { ...ISOLATED, domain: 10 })).resolves.toEqual({
+      name: 'svc',
+      addr: '::1',
+      port: 3006,
+      domain: 10,
+      security: true,
+    });
+  });
+
+  it('answers through onquery, asynchronously, passing the name and domain asked for', async () => {
+    const queries: unknown[] = [];
+    const { port } = await startServer({
+      onquery: (query, reply) => {
+        queries.push(query);
+        setImmediate(() => reply({ ...SVC, name: query.name, port: 4000 }));
+      },
+    });
+    setPositionServer(HOST, port);
+    await expect(lookup('dyn', { ...ISOLATED, domain: 2 })).resolves.toEqual({ ...SVC, name: 'dyn', port: 4000 });
+    expect(queries).toEqual([{ name: 'dyn', domain: 2 }]);
+  });
+
+  it('asks the table before onquery', async () => {
+    const onquery = jest.fn();
+    const { port } = await startServer({ table: { svc: SVC }, onquery });
+    setPositionServer(HOST, port);
+    await expect(lookup('svc', ISOLATED)).resolves.toEqual(SVC);
+    expect(onquery).not.toHaveBeenCalled();
+  });
+
+  it('rejects an unknown name with SERVER_NOT_FOUND at once, without waiting for retries', async () => {
+    const { server, port } = await startServer({ table: { svc: SVC } });
+    setPositionServer(HOST, port);
+    const started = Date.now();
+    const error = await lookup('nope', { ...ISOLATED, retryInterval: 5000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(VsoaConnectError);
+    expect(error).toMatchObject({ code: 'SERVER_NOT_FOUND', message: expect.stringContaining('does not know') });
+    expect(server.counters).toMatchObject({ queries: 1, answered: 0, unknown: 1 });
+  });
+
+  it('answers {} for an unknown name, with or without onquery', async () => {
+    const plain = await startServer({ table: { svc: SVC } });
+    expect(await rawQuery(plain.port, '{"name":"nope"}')).toBe('{}');
+    const hooked = await startServer({ onquery: (_query, reply) => reply(null) });
+    expect(await rawQuery(hooked.port, '{"name":"nope","domain":2}')).toBe('{}');
+  });
+
+  it('compares names case-insensitively', async () => {
+    const { port } = await startServer({ table: { MySvc: { addr: '127.0.0.1', port: 3005 } } });
+    setPositionServer(HOST, port);
+    await expect(lookup('mysvc', ISOLATED)).resolves.toMatchObject({ port: 3005 });
+    await expect(lookup('MYSVC', ISOLATED)).resolves.toMatchObject({ port: 3005 });
+  });
+
+  it('answers only entries of the domain asked for', async () => {
+    const { port } = await startServer({ table: { svc: SVC } });
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":10}'))).toEqual({});
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":2}'))).toEqual(SVC);
+  });
+
+  it('follows set() and delete()', async () => {
+    const { server, port } = await startServer();
+    setPositionServer(HOST, port);
+    server.set('svc', { addr: '127.0.0.1', port: 1 }).set('svc', { addr: '127.0.0.1', port: 2 });
+    await expect(lookup('svc', ISOLATED)).resolves.toMatchObject({ port: 2 });
+    expect(server.delete('SVC')).toBe(true);
+    expect(server.delete('svc')).toBe(false);
+    await expect(lookup('svc', ISOLATED)).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND' });
+  });
+
+  it('refuses unusable entries', () => {
+    const server = new PositionServer();
+    expect(() => server.set('svc', { addr: 'example.com', port: 1 })).toThrow(VsoaError);
+    expect(() => server.set('svc', { addr: '127.0.0.1', port: 0 })).toThrow(VsoaError);
+    expect(() => server.set('svc', { addr: '127.0.0.1', port: 1, domain: 10 })).toThrow(VsoaError);
+    expect(() => server.set('', { addr: '127.0.0.1', port: 1 })).toThrow(VsoaError);
+    expect(() => new PositionServer({ table: { svc: { addr: '::1', port: 70000 } } })).toThrow(VsoaError);
+  });
+
+  it('ignores, counts and logs malformed queries, and answers the next good one', async () => {
+    const logger = recordingLogger();
+    const { server, port } = await startServer({ table: { svc: SVC }, logger });
+    const bad = ['not json', '[1,2]', '"svc"', '{"domain":2}', '{"name":""}', '{"name":"svc","domain":"ipv4"}', Buffer.alloc(4096, 0x20)];
+    let seen = 0;
+    const allMalformed = collectUntil(server, 'malformed', () => ++seen === bad.length);
+    const socket = await udpSocket();
+    const answer = nextEvent<[Buffer, RemoteInfo]>(socket, 'message');
+    for (const text of bad) socket.send(text, port, HOST);
+    socket.send('{"name":"svc"}', port, HOST);
+    expect(JSON.parse((await answer)[0].toString())).toEqual(SVC);
+    expect(await allMalformed).toHaveLength(bad.length);
+    expect(server.counters).toEqual({ queries: 1, answered: 1, unknown: 0, malformed: bad.length });
+    expect(logger.warnings).toHaveLength(bad.length);
+    expect(logger.warnings[0]).toMatch(/ignored: not JSON/);
+  });
+
+  it('uses only the first reply of onquery', async () => {
+    const { server, port } = await startServer({
+      onquery: (query, reply) => {
+        reply({ ...SVC, name: query.name });
+        reply(null);
+      },
+    });
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc"}'))).toEqual(SVC);
+    expect(server.counters).toMatchObject({ answered: 1, unknown: 0 });
+  });
+
+  it('answers {} and logs when onquery throws, rejects or replies with a bad entry', async () => {
+    const logger = recordingLogger();
+    const hooks: Array<PositionServerOptions['onquery']> = [
+      () => {
+        throw new Error('boom');
+      },
+      async () => {
+        throw new Error('async boom');
+      },
+      (query, reply) => reply({ ...SVC, addr: 'not-an-ip' }),
+    ];
+    for (const onquery of hooks) {
+      const { port } = await startServer({ onquery, logger });
+      expect(await rawQuery(port, '{"name":"svc"}')).toBe('{}');
+    }
+    expect(logger.warnings).toEqual([
+      expect.stringContaining('boom'),
+      expect.stringContaining('async boom'),
+      expect.stringContaining('bad entry'),
+    ]);
+  });
+
+  it('listens once, closes idempotently and forgets its address', async () => {
+    const { server } = await startServer();
+    await expect(server.listen({ host: HOST })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await Promise.all([server.close(), server.close()]);
+    await server.close();
+    expect(server.address()).toBeNull();
+  });
+
+  it('rejects listen() when close() comes during the bind', async () => {
+    const server = new PositionServer();
+    const listening = server.listen({ host: HOST });
+    await server.close();
+    await expect(listening).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(server.address()).toBeNull();
+  });
+
+  it('serves over IPv6', async () => {
+    const { port } = await startServer({ table: { svc: SVC } }, '::1');
+    setPositionServer('::1', port);
+    await expect(lookup('svc', ISOLATED)).resolves.toEqual(SVC);
+  });
+});
+
+describe('lookup against a hand-made server', () => {
+  const GOOD = JSON.stringify(SVC);
+
+  it('ignores malformed answers and takes the good one that follows', async () => {
+    const logger = recordingLogger();
+    const fake = await FakePositionServer.start((self, _query, from) => {
+      for (const text of ['garbage', '[]', '{"addr":"127.0.0.1"}', '{"addr":"host","port":1}', '{"addr":"127.0.0.1","port":99999}', GOOD]) {
+        self.send(from, text);
+      }
+    });
+    setPositionServer(HOST, fake.port);
+    await expect(lookup('svc', { ...ISOLATED, logger })).resolves.toEqual(SVC);
+    expect(logger.warnings).toHaveLength(5);
+    expect(logger.warnings[0]).toMatch(/ignored: not JSON/);
+  });
+
+  it('ignores answers from any address but the server queried', async () => {
+    const intruder = await udpSocket();
+    const fake = await FakePositionServer.start((self, _query, from) => {
+      intruder.send(JSON.stringify({ ...SVC, port: 6666 }), from.port, from.address);
+      // Sent after the forged answer, so a client that took it would have it first.
+      setImmediate(() => self.send(from, GOOD));
+    });
+    setPositionServer(HOST, fake.port);
+    await expect(lookup('svc', ISOLATED)).resolves.toEqual(SVC);
+  });
+
+  it('sends the query again after retryInterval and takes the answer to the second', async () => {
+    const fake = await FakePositionServer.start((self, _query, from) => {
+      if (self.queries.length === 2) self.send(from, GOOD);
+    });
+    setPositionServer(HOST, fake.port);
+    await expect(lookup('svc', { ...ISOLATED, domain: 2 })).resolves.toEqual(SVC);
+    expect(fake.queries.map((q) => JSON.parse(q))).toEqual([
+      { name: 'svc', domain: 2 },
+      { name: 'svc', domain: 2 },
+    ]);
+  });
+
+  it('gives up after tries × retryInterval with SERVER_NOT_FOUND', async () => {
+    let seen = 0;
+    const fake = await FakePositionServer.start();
+    const allQueries = collectUntil(fake.socket, 'message', () => ++seen === 3);
+    setPositionServer(HOST, fake.port);
+    const started = Date.now();
+    const error = await lookup('svc', { ...ISOLATED, tries: 3, retryInterval: 50 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 50 - 5);
+    expect(error).toBeInstanceOf(VsoaConnectError);
+    expect(error).toMatchObject({ code: 'SERVER_NOT_FOUND', message: expect.stringContaining('did not answer 3 queries within 150 ms') });
+    await allQueries;
+    expect(fake.queries).toEqual(['{"name":"svc"}', '{"name":"svc"}', '{"name":"svc"}']);
+  });
+
+  it('moves on at once from a server whose port is closed', async () => {
+    const closed = createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, HOST, resolve));
+    const closedPort = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { port } = await startServer({ table: { svc: SVC } });
+    const started = Date.now();
+    const env = { VSOA_POS_SERVER: `${HOST}:${closedPort},${HOST}:${port}` };
+    await expect(lookup('svc', { ...ISOLATED, env, retryInterval: 5000 })).resolves.toEqual(SVC);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('lookup sources', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vsoa-pos-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A position server that answers `svc` with `port`, so the answer tells which server spoke. */
+  async function serverAnswering(port: number | null): Promise<number> {
+    return (await startServer(port === null ? {} : { table: { svc: { addr: '127.0.0.1', port } } })).port;
+  }
+
+  async function posFile(name: string, text: string): Promise<string> {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    return path;
+  }
+
+  it('asks the server set in code, then VSOA_POS_SERVER, then the position file', async () => {
+    const [inCode, inEnv, inFile] = await Promise.all([serverAnswering(1001), serverAnswering(1002), serverAnswering(1003)]);
+    const options: LookupOptions = {
+      ...ISOLATED,
+      env: { VSOA_POS_SERVER: `${HOST}:${inEnv}` },
+      posFile: await posFile('order.pos', `# position servers\n\n${HOST} ${inFile}\n`),
+    };
+    setPositionServer(HOST, inCode);
+    await expect(lookup('svc', options)).resolves.toMatchObject({ port: 1001 });
+    setPositionServer(null);
+    await expect(lookup('svc', options)).resolves.toMatchObject({ port: 1002 });
+    await expect(lookup('svc', { ...options, env: {} })).resolves.toMatchObject({ port: 1003 });
+  });
+
+  it('walks every server of VSOA_POS_SERVER, then of the file, until one knows the name', async () => {
+    const [unknown1, unknown2, knows] = await Promise.all([serverAnswering(null), serverAnswering(null), serverAnswering(1004)]);
+    const silent = await FakePositionServer.start();
+    const options: LookupOptions = {
+      ...ISOLATED,
+      env: { VSOA_POS_SERVER: `${HOST}:${unknown1}, ${HOST}:${silent.port}` },
+      posFile: await posFile('walk.pos', `${HOST} ${unknown2}\r\n${HOST} ${knows}\r\n`),
+    };
+    await expect(lookup('svc', options)).resolves.toMatchObject({ port: 1004 });
+    expect(silent.queries).toHaveLength(2);
+  });
+
+  it('asks only the server set in code when there is one', async () => {
+    const [inCode, inEnv] = await Promise.all([serverAnswering(null), serverAnswering(1002)]);
+    setPositionServer(HOST, inCode);
+    const error = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: `${HOST}:${inEnv}` } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SERVER_NOT_FOUND', message: expect.stringContaining(`${HOST}:${inCode} does not know`) });
+  });
+
+  it('rejects with SERVER_NOT_FOUND saying so when no server is configured', async () => {
+    const error = await lookup('svc', ISOLATED).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VsoaConnectError);
+    expect(error).toMatchObject({ code: 'SERVER_NOT_FOUND', message: expect.stringContaining('no position server configured') });
+    expect((error as Error).message).toMatch(/VSOA_POS_SERVER unset, .*vsoa-no-such-file\.pos missing\)$/);
+    const invalid = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: 'nowhere' } }).catch((e: unknown) => e);
+    expect((invalid as Error).message).toContain('VSOA_POS_SERVER has no valid entry');
+  });
+
+  it('names every failed server in the error', async () => {
+    const [unknown1, unknown2] = await Promise.all([serverAnswering(null), serverAnswering(null)]);
+    const env = { VSOA_POS_SERVER: `${HOST}:${unknown1}` };
+    const file = await posFile('fail.pos', `${HOST} ${unknown2}\n`);
+    const error = await lookup('svc', { ...ISOLATED, env, posFile: file }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `position lookup of "svc" failed: ${HOST}:${unknown1} does not know the name; ${HOST}:${unknown2} does not know the name`,
+    );
+  });
+
+  it('checks its arguments', async () => {
+    await expect(lookup('', ISOLATED)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(lookup('svc', { ...ISOLATED, tries: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(lookup('svc', { ...ISOLATED, retryInterval: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(() => setPositionServer('localhost', 54)).toThrow(VsoaError);
+    expect(() => setPositionServer(HOST, 0)).toThrow(VsoaError);
+    expect(() => setPositionServer('[::1]', 54)).not.toThrow();
+  });
+});
+
+describe('position server lists', () => {
+  it('reads VSOA_POS_SERVER entries, with port 54 when none is given', () => {
+    const invalid: string[] = [];
+    const servers = parsePositionServerList(
+      '127.0.0.1:1234, 10.0.0.1 ,[::1]:99,[fe80::1],::1,2001:db8::1:77,host:1,1.2.3.4:0,1.2.3.4:70000,1.2.3.4:x,,',
+      (entry) => invalid.push(entry),
+    );
+    expect(servers).toEqual([
+      { host: '127.0.0.1', port: 1234 },
+      { host: '10.0.0.1', port: DEFAULT_POSITION_PORT },
+      { host: '::1', port: 99 },
+      { host: 'fe80::1', port: 54 },
+      { host: '::1', port: 54 },
+      // Unbracketed, it is split at the last colon, as the official client does.
+      { host: '2001:db8::1', port: 77 },
+    ]);
+    expect(invalid).toEqual(['host:1', '1.2.3.4:0', '1.2.3.4:70000', '1.2.3.4:x']);
+  });
+
+  it('reads position file lines, with port 54 when none is given', () => {
+    const invalid: string[] = [];
+    const text = [
+      '# servers',
+      '',
+      '192.168.1.1 5454',
+      '  10.0.0.2  ',
+      '::1 60',
+      '[::2]',
+      '10.0.0.3 54 # main',
+      'bad line here',
+      'name 54',
+      '\t',
+    ].join('\r\n');
+    expect(parsePositionFile(text, (line) => invalid.push(line))).toEqual([
+      { host: '192.168.1.1', port: 5454 },
+      { host: '10.0.0.2', port: 54 },
+      { host: '::1', port: 60 },
+      { host: '::2', port: 54 },
+      { host: '10.0.0.3', port: 54 },
+    ]);
+    expect(invalid).toEqual(['bad line here', 'name 54']);
+  });
+});
