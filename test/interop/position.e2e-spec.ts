@@ -10,8 +10,8 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vsoa from 'vsoa';
-import { VsoaConnectError } from '@vsoa/core';
-import { lookup, LookupOptions, PositionEntry, PositionServer, PositionServerOptions, setPositionServer } from '@vsoa/core/position';
+import { lookup, PositionServer, setPositionServer, VsoaConnectError } from '@vsoa/core';
+import type { LookupOptions, PositionEntry, PositionServerOptions } from '@vsoa/core';
 
 const HOST = '127.0.0.1';
 /** Keeps our lookup off the machine's env and /etc/vsoa.pos, with quick retries. */

@@ -8,13 +8,16 @@
  * sleeps to synchronise: every check waits for the event or promise it expects, with a bound.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer as createNetServer, AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectionOptions, PeerCertificate, TlsOptions } from 'node:tls';
 import * as vsoa from 'vsoa';
 import { VsoaClient, VsoaConnectError, VsoaError, VsoaServer } from '@vsoa/core';
-import type { RemoteClient, VsoaClientOptions, VsoaPayload } from '@vsoa/core';
+import type { RemoteClient, VsoaClientOptions, VsoaPayload, VsoaServerStream } from '@vsoa/core';
 import { disposeTestPki, makeTestPki, TEST_CN, TestPki } from '../helpers/certs';
 import { nextEvent } from '../helpers/events';
+import { readDigest, writeRandom } from '../helpers/stream-data';
 
 const HOST = '127.0.0.1';
 /** How long any single expected event may take before the test fails. */
@@ -100,10 +103,7 @@ function nextClient(server: VsoaServer): Promise<RemoteClient> {
   return nextEvent<[RemoteClient, boolean]>(server, 'client', (_cli, connected) => connected, WAIT_MS).then(([cli]) => cli);
 }
 
-/**
- * The certificate of the next client to connect, read as it connects: once the connection is
- * closed (a child process that has exited), `peerCertificate()` has nothing left to read.
- */
+/** The certificate of the next client to connect (kept from its handshake, so readable after it left). */
 function nextClientCertificate(server: VsoaServer): Promise<PeerCertificate | null> {
   return nextClient(server).then((cli) => cli.peerCertificate());
 }
@@ -269,8 +269,9 @@ describe('TLS: our VsoaClient with our VsoaServer', () => {
       await expect(attempt).rejects.toBeInstanceOf(VsoaConnectError);
       await expect(attempt).rejects.toMatchObject({ code: 'SSL_HS_FAILED' });
       expect(refused.connected).toBe(false);
-      // The TLS layer refused it: it never became a connection of the VSOA server.
+      // The TLS layer refused it: it never became a connection of the VSOA server, but it is counted.
       expect(server.counters.connections).toBe(0);
+      expect(server.counters.tlsHandshakeFailures).toBe(1);
 
       const good = newOurClient();
       await connectOurClient(good, port, { ...clientTls(true), maxVersion: version });
@@ -335,6 +336,45 @@ describe('TLS: our VsoaClient with our VsoaServer', () => {
 // ---------------------------------------------------------------------------------------------
 // Interop with the official vsoa package
 // ---------------------------------------------------------------------------------------------
+
+describe('TLS: streams', () => {
+  it('a stream from a mutual-TLS server is TLS at both ends and carries its bytes', async () => {
+    const { server, port } = await startOurServer(serverTls(true));
+    const opened: VsoaServerStream[] = [];
+    server.command('/download', async (cli, req) => {
+      const stream = await server.createStream({ client: cli, timeout: WAIT_MS });
+      opened.push(stream);
+      teardowns.push(() => stream.destroy());
+      cli.reply(req.seqno, undefined, { tunid: stream.tunid });
+    });
+    const client = newOurClient();
+    await connectOurClient(client, port, clientTls(true));
+    const reply = await client.fetch('/download');
+    const clientEnd = client.createStream(reply.tunid);
+    teardowns.push(() => clientEnd.destroy());
+    const [serverEnd] = opened;
+    await Promise.all([once(clientEnd, 'connect'), once(serverEnd, 'connect')]);
+    expect(clientEnd.encrypted).toBe(true);
+    expect(serverEnd.encrypted).toBe(true);
+    const [sent, got] = await Promise.all([writeRandom(serverEnd, 4 * 1024 * 1024), readDigest(clientEnd)]);
+    expect(got).toEqual(sent);
+  });
+
+  it("a client stream that cannot finish its TLS handshake in time emits 'timeout' and closes", async () => {
+    const { port } = await startOurServer(serverTls());
+    const client = newOurClient();
+    await connectOurClient(client, port, clientTls());
+    // A plain TCP listener that accepts and never speaks TLS.
+    const silent = createNetServer((socket) => teardowns.push(() => socket.destroy()));
+    await new Promise<void>((resolve) => silent.listen(0, HOST, resolve));
+    teardowns.push(() => new Promise((resolve) => silent.close(resolve)));
+    const stream = client.createStream((silent.address() as AddressInfo).port, { timeout: 200 });
+    const events: string[] = [];
+    for (const event of ['connect', 'timeout', 'error']) stream.on(event, () => events.push(event));
+    await once(stream, 'close');
+    expect(events).toEqual(['timeout']);
+  });
+});
 
 describe('TLS interop: official vsoa.Server with our VsoaClient', () => {
   it('handshakes, carries an RPC round trip and shows the server certificate', async () => {

@@ -16,6 +16,8 @@ export type { PeerAddress } from './transport/address';
 export { VsoaClient } from './client/client';
 export type * from './client/types';
 export { parseVsoaUrl } from './client/vsoa-url';
+export { fetch } from './client/one-shot-fetch';
+export type { OneShotFetchOptions, OneShotReply } from './client/one-shot-fetch';
 export type { VsoaUrl } from './client/vsoa-url';
 export { VsoaServerStream } from './stream/server-stream';
 export { VsoaClientStream } from './stream/client-stream';

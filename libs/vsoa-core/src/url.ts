@@ -31,6 +31,11 @@ export class SubscriptionSet {
     (url.endsWith('/') ? this.prefixes : this.exact).add(url);
   }
 
+  /** True when `url` itself was added (not merely covered by a prefix). */
+  has(url: string): boolean {
+    return (url.endsWith('/') ? this.prefixes : this.exact).has(url);
+  }
+
   delete(url: string): void {
     (url.endsWith('/') ? this.prefixes : this.exact).delete(url);
   }

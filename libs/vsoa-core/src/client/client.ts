@@ -4,7 +4,7 @@ import { Flag, MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '..
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { BAD_PARAM, decodePayload, encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, SubscriptionSet } from '../url';
-import { VsoaConnectError, VsoaError, VsoaStatusError } from '../errors';
+import { VsoaError, VsoaStatusError } from '../errors';
 import { defaultLogger, VsoaLogger } from '../logger';
 import { VsoaClientStream } from '../stream/client-stream';
 import type { StreamOptions } from '../stream/tunnel-stream';
@@ -12,6 +12,7 @@ import { Link } from './link';
 import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
 import { parseVsoaUrl } from './vsoa-url';
+import { resolveTarget } from './resolve-target';
 import type { ConnectOptions, FetchOptions, RobotOptions, VsoaClientEvents, VsoaClientOptions, VsoaReply } from './types';
 import type { SendOptions } from '../server/types';
 
@@ -65,7 +66,8 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
   }
 
   /**
-   * Connects to `vsoa://host:port` and handshakes. Resolves with the server info; rejects with a
+   * Connects to `vsoa://host:port` (or `vsoa://name`, resolved by position lookup) and handshakes.
+   * Resolves with the server info; rejects with a
    * VsoaConnectError whose `code` says why (CONNECT_ERROR, UNREACHABLE, SERVER_NOT_FOUND,
    * SERVER_NO_RESPONDING, INVALID_RESPONDING, INVALID_PASSWD, SSL_HS_FAILED).
    */
@@ -82,8 +84,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
 
   /** @internal Used by connect() and the robot. */
   async open(url: string, options: ConnectOptions): Promise<unknown> {
-    const { host, port } = parseVsoaUrl(url);
-    if (!port) throw new VsoaConnectError('SERVER_NOT_FOUND', `no port in ${url}`);
+    const { host, port } = await resolveTarget(url, options);
     let link: Link | null = null;
     const pending = new PendingCalls();
     link = await Link.open(
@@ -135,13 +136,23 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
    */
   async subscribe(urls: string | string[], options: { timeout?: number } = {}): Promise<void> {
     const list = this.checkUrls(urls);
-    await Promise.all(
+    const outcomes = await Promise.allSettled(
       list.map(async (url) => {
-        const status = await this.call<number>({ type: PacketType.SUBSCRIBE, url }, options.timeout, `subscribe ${url}`);
-        if (status !== 0) throw new VsoaStatusError(status, `subscribe ${url}`);
+        // Recorded before the reply: a publish the server sends right behind it must not be filtered out.
+        const known = this.subscriptions.has(url);
         this.subscriptions.add(url);
+        try {
+          const status = await this.call<number>({ type: PacketType.SUBSCRIBE, url }, options.timeout, `subscribe ${url}`);
+          if (status !== 0) throw new VsoaStatusError(status, `subscribe ${url}`);
+        } catch (error) {
+          if (!known) this.subscriptions.delete(url);
+          throw error;
+        }
       }),
     );
+    // Every URL is settled (kept or forgotten) before the first failure is reported.
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Unsubscribes from one URL or several. */

@@ -52,6 +52,9 @@ export class Robot {
   private async attempt(): Promise<void> {
     this.retryTimer = null;
     if (this.stopped) return;
+    // What to re-subscribe is what was subscribed before this link: subscriptions made once it is
+    // up (from a 'connect' listener, say) are the caller's own.
+    const before = this.client.subscribed();
     try {
       await this.client.open(this.url, { ...this.options, timeout: this.options.connTimeout ?? this.options.timeout });
     } catch (error) {
@@ -69,7 +72,8 @@ export class Robot {
     this.lastPing = Date.now();
     this.pingTimer = setInterval(() => this.tick(), this.turbo || this.keepalive);
     this.pingTimer.unref();
-    const urls = this.client.subscribed();
+    const current = new Set(this.client.subscribed());
+    const urls = before.filter((url) => current.has(url));
     if (urls.length > 0) {
       this.client.subscribe(urls).catch((error: Error) => this.logger.warn(`robot: re-subscribe failed: ${error.message}`));
     }

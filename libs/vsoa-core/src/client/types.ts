@@ -2,6 +2,7 @@ import type { ConnectionOptions, PeerCertificate } from 'node:tls';
 import type { VsoaMethod } from '../protocol/constants';
 import type { VsoaPayload } from '../protocol/payload';
 import type { VsoaLogger } from '../logger';
+import type { LookupOptions } from '../position/position-types';
 
 export interface VsoaClientOptions {
   /** Deliver params as raw strings instead of parsed JSON, and send string params as-is. */
@@ -20,6 +21,8 @@ export interface ConnectOptions {
   timeout?: number;
   /** Connect with TLS using these Node options (ca, cert, key, servername, …). */
   tls?: ConnectionOptions;
+  /** How to look up `vsoa://name` URLs (position file, env, retries). */
+  lookup?: LookupOptions;
 }
 
 export interface FetchOptions {

@@ -53,6 +53,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
   private readonly writer: PacketWriter;
   private handshakeTimer: NodeJS.Timeout | null;
   private readonly peer: PeerAddress;
+  private readonly certificate: PeerCertificate | null;
 
   /** @internal Created by VsoaServer for each accepted connection. */
   constructor(
@@ -68,6 +69,9 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       family: socket.remoteFamily ?? 'IPv4',
     };
     socket.setNoDelay(true);
+    // A TLS connection reaches us after its handshake, so the certificate is known now.
+    const cert = (socket as Partial<TLSSocket>).getPeerCertificate?.call(socket);
+    this.certificate = cert && Object.keys(cert).length > 0 ? cert : null;
     this.parser = new PacketParser(
       (packet) => this.onPacket(packet),
       (error) => this.onProtocolError(error),
@@ -181,12 +185,12 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.writer.setStallTimeout(ms);
   }
 
-  /** The client's TLS certificate, when the server serves TLS and the client presented one. */
+  /**
+   * The client's TLS certificate, when the server serves TLS and the client presented one. Kept
+   * from the handshake, so it is still there in a disconnect handler.
+   */
   peerCertificate(): PeerCertificate | null {
-    const tlsSocket = this.socket as TLSSocket;
-    if (typeof tlsSocket.getPeerCertificate !== 'function') return null;
-    const cert = tlsSocket.getPeerCertificate();
-    return cert && Object.keys(cert).length > 0 ? cert : null;
+    return this.certificate;
   }
 
   /** Closes the connection. */

@@ -66,6 +66,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     spoofedDatagrams: 0,
     badDatagrams: 0,
     streamsRefused: 0,
+    tlsHandshakeFailures: 0,
   };
   private readonly options: ResolvedServerOptions;
   private readonly logger: VsoaLogger;
@@ -296,7 +297,10 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     const onConnection = (socket: Socket): void => this.onConnection(socket);
     if (!options.tls) return createNetServer(onConnection);
     const server = createTlsServer(options.tls, onConnection);
-    server.on('tlsClientError', (error) => this.warn.warn(`TLS handshake failed: ${error.message}`));
+    server.on('tlsClientError', (error) => {
+      this.counters.tlsHandshakeFailures++;
+      this.warn.warn(`TLS handshake failed: ${error.message}`);
+    });
     return server;
   }
 

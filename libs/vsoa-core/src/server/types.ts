@@ -100,4 +100,6 @@ export interface VsoaServerCounters {
   badDatagrams: number;
   /** Stream tunnel connections turned away: from another address, or to a tunnel already taken. */
   streamsRefused: number;
+  /** TLS handshakes that failed (no or bad client certificate, wrong protocol, …). */
+  tlsHandshakeFailures: number;
 }

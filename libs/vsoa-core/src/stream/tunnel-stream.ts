@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { VsoaError } from '../errors';
 import { normalizeAddress, PeerAddress } from '../transport/address';
 
@@ -39,6 +40,8 @@ export class TunnelStream extends Duplex {
   private drainCallback: ((error?: Error | null) => void) | null = null;
   private readEnded = false;
   private _remote: PeerAddress | null = null;
+  /** True once connected over TLS. */
+  encrypted = false;
 
   protected constructor(options: StreamOptions) {
     const highWaterMark = options.highWaterMark ?? 64 * 1024;
@@ -71,6 +74,7 @@ export class TunnelStream extends Duplex {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     this.socket = socket;
+    this.encrypted = (socket as Partial<TLSSocket>).encrypted === true;
     this._remote = {
       address: normalizeAddress(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,

@@ -1,0 +1,35 @@
+import { VsoaClient } from './client';
+import { parseVsoaUrl } from './vsoa-url';
+import type { ConnectOptions, FetchOptions, VsoaReply } from './types';
+
+export interface OneShotFetchOptions extends ConnectOptions, Omit<FetchOptions, 'timeout'> {
+  /** Deliver and send params raw (see VsoaClientOptions.raw). */
+  raw?: boolean;
+  /** Bound on the whole call, connect to reply (ms). Default: 5000 to connect, then 60000 for the reply. */
+  timeout?: number;
+}
+
+/** A one-shot reply, with the server info from the handshake. */
+export interface OneShotReply extends VsoaReply {
+  info: unknown;
+}
+
+/**
+ * Connects to `vsoa://host:port/path` (or `vsoa://name/path`), calls the RPC command at `path`,
+ * closes, and resolves with the reply (any status). Rejects with VsoaConnectError when the
+ * connection fails, VsoaError TIMEOUT / CLOSED when the reply does not come.
+ */
+export async function fetch(url: string, options: OneShotFetchOptions = {}): Promise<OneShotReply> {
+  const { path } = parseVsoaUrl(url);
+  const { raw, method, payload, timeout, ...connect } = options;
+  const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+  const client = new VsoaClient({ raw });
+  try {
+    const info = await client.connect(url, { ...connect, timeout });
+    const left = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+    const reply = await client.fetch(path, { method, payload, timeout: left });
+    return { ...reply, info };
+  } finally {
+    await client.close();
+  }
+}
