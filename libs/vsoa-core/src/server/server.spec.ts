@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { encodePacket, Flag, PacketType, VsoaStatus } from '../index';
 import { VsoaClient } from '../client/client';
@@ -415,6 +416,29 @@ describe('VsoaServer with VsoaClient', () => {
     it('drops a client whose queue stays undrained past the send timeout', async () => {
       await start({ maxQueuedBytes: 64 * 1024 * 1024, sendTimeout: 300 });
       const { dropped } = await stalledSubscriber('/flood', 3000);
+      for (let i = 0; i < 100; i++) server.publish('/flood', { data: Buffer.alloc(60 * 1024) });
+      await dropped;
+      expect(server.counters.slowClientsDropped).toBe(1);
+    });
+
+    // The kernel's view of the socket is the only place keepalive shows; `ss` (iproute2) reads it.
+    const ss = spawnSync('ss', ['-V']).status === 0 ? it : it.skip;
+    ss('turns TCP keepalive on for one client with setKeepAlive', async () => {
+      await start();
+      await client();
+      const timers = (): string => execFileSync('ss', ['-tnoH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+      expect(timers()).not.toContain('keepalive');
+      server.clients()[0].setKeepAlive(30_000);
+      expect(timers()).toContain('timer:(keepalive');
+      server.clients()[0].setKeepAlive(false);
+      expect(timers()).not.toContain('keepalive');
+    });
+
+    it('applies a per-client send timeout set with setSendTimeout', async () => {
+      // The server default would wait a minute; this one client gets 300 ms.
+      await start({ maxQueuedBytes: 64 * 1024 * 1024, sendTimeout: 60_000 });
+      const { dropped } = await stalledSubscriber('/flood', 3000);
+      for (const cli of server.clients()) cli.setSendTimeout(300);
       for (let i = 0; i < 100; i++) server.publish('/flood', { data: Buffer.alloc(60 * 1024) });
       await dropped;
       expect(server.counters.slowClientsDropped).toBe(1);
