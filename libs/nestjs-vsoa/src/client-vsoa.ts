@@ -22,7 +22,8 @@ const DEFAULT_TIMEOUT = 30_000;
 
 /**
  * Nest ClientProxy for VSOA: `send('/url', param)` is an RPC (a non-zero status errors with a
- * VsoaRpcError), `emit('/url', param)` a datagram, `subscribe('/a/')` an Observable of publishes.
+ * VsoaRpcError; a reply announcing a stream tunnel gives the stream, a Duplex), `emit('/url',
+ * param)` a datagram, `subscribe('/a/')` an Observable of publishes.
  * The link is kept by the robot: it reconnects and re-subscribes by itself.
  */
 export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatus> {
@@ -126,6 +127,11 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
             callback({ err: VsoaRpcError.fromReply(url, reply.status, reply.payload), isDisposed: true });
             return;
           }
+          // A reply that announces a tunnel is a stream: hand the caller the Duplex to read.
+          if (reply.tunid) {
+            callback({ response: client.createStream(reply.tunid, { timeout: options.timeout }), isDisposed: true });
+            return;
+          }
           const { param: result, data } = reply.payload;
           callback({ response: data ? { param: result, data } : result, isDisposed: true });
         },
@@ -158,7 +164,7 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
       );
     }
     if (reconnect === false) {
-      await client.connect(this.url, { passwd: robot.passwd, tls: robot.tls, timeout: robot.connTimeout });
+      await client.connect(this.url, { passwd: robot.passwd, tls: robot.tls, timeout: robot.connTimeout, lookup: robot.lookup });
       return client;
     }
     await new Promise<void>((resolve, reject) => {

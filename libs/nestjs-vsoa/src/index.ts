@@ -12,3 +12,4 @@ export type { VsoaServerStrategyOptions, ClientVsoaOptions } from './vsoa.option
 export { VsoaExceptionFilter } from './errors/vsoa-exception.filter';
 export { VsoaRpcError } from './errors/vsoa-rpc.error';
 export { errorToStatus, httpToVsoaStatus, DEFAULT_ERROR_STATUS } from './errors/status-mapping';
+export { VsoaWorkQueues, InjectWorkQueue, getWorkQueueToken } from './vsoa-work-queues';

@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { VsoaServerStrategy } from './vsoa.server';
 import { VsoaPublisher } from './vsoa.publisher';
+import { getWorkQueueToken, VsoaWorkQueues } from './vsoa-work-queues';
 import type { VsoaServerStrategyOptions } from './vsoa.options';
 
 /**
- * Provides the VSOA server strategy and a `VsoaPublisher` bound to it.
+ * Provides the VSOA server strategy, a `VsoaPublisher` bound to it, and the named work queues
+ * (`workQueues: ['device']`, injected with `@InjectWorkQueue('device')`).
  *
  * ```ts
  * @Module({ imports: [VsoaModule.forRoot({ port: 3005 })] })
@@ -14,15 +16,22 @@ import type { VsoaServerStrategyOptions } from './vsoa.options';
 @Module({})
 export class VsoaModule {
   static forRoot(options: VsoaServerStrategyOptions = {}): DynamicModule {
-    const strategy = new VsoaServerStrategy(options);
+    const workQueues = new VsoaWorkQueues(options.logger);
+    const strategy = new VsoaServerStrategy(options, workQueues);
+    const queueProviders = (options.workQueues ?? []).map((name) => ({
+      provide: getWorkQueueToken(name),
+      useFactory: () => workQueues.get(name),
+    }));
     return {
       module: VsoaModule,
       global: true,
       providers: [
         { provide: VsoaServerStrategy, useValue: strategy },
         { provide: VsoaPublisher, useFactory: () => new VsoaPublisher(strategy) },
+        { provide: VsoaWorkQueues, useValue: workQueues },
+        ...queueProviders,
       ],
-      exports: [VsoaServerStrategy, VsoaPublisher],
+      exports: [VsoaServerStrategy, VsoaPublisher, VsoaWorkQueues, ...queueProviders.map((p) => p.provide)],
     };
   }
 }

@@ -10,6 +10,10 @@ export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logg
   port?: number;
   tls?: TlsOptions;
   logger?: VsoaLogger;
+  /** How long a stream reply (a handler that returned a Readable) waits for the caller (ms). Default 10000. */
+  streamTimeout?: number;
+  /** Names of the work queues to provide (`@InjectWorkQueue(name)`); `forRoot` only. */
+  workQueues?: string[];
 }
 
 /** Options of ClientVsoa. Give `url` (`vsoa://host:port`) or `host` and `port`. */

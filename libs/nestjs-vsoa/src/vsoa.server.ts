@@ -1,6 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server, WritePacket } from '@nestjs/microservices';
-import { parseVsoaUrl, RemoteClient, UrlRouter, VsoaPayload, VsoaRequest, VsoaServer, VsoaServerEvents } from '@vsoa/core';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseVsoaUrl, RemoteClient, UrlRouter, VsoaPayload, VsoaRequest, VsoaServer, VsoaServerEvents, VsoaStatus } from '@vsoa/core';
+import type { WorkQueue } from '@vsoa/core';
+import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
 import type { VsoaServerStrategyOptions } from './vsoa.options';
@@ -23,8 +27,19 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   private readonly events = new UrlRouter<string>();
   private readonly pendingListeners: Array<[keyof VsoaServerEvents, (...args: never[]) => void]> = [];
 
-  constructor(private readonly options: VsoaServerStrategyOptions = {}) {
+  private readonly workQueues: VsoaWorkQueues;
+
+  constructor(
+    private readonly options: VsoaServerStrategyOptions = {},
+    workQueues?: VsoaWorkQueues,
+  ) {
     super();
+    this.workQueues = workQueues ?? new VsoaWorkQueues(options.logger ?? this.logger);
+  }
+
+  /** The work queue called `name` (what `@MessagePattern(url, { workQueue: name })` handlers run on). */
+  workQueue(name: string): WorkQueue {
+    return this.workQueues.get(name);
   }
 
   /** Starts the VSOA server; calls `callback()` when listening or `callback(error)`. */
@@ -68,12 +83,16 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   }
 
   private async start(): Promise<void> {
-    const { url, host, port, tls, ...serverOptions } = this.options;
+    const { url, host, port, tls, streamTimeout: _streamTimeout, ...serverOptions } = this.options;
     const target = url ? parseVsoaUrl(url) : { host: host ?? '127.0.0.1', port: port ?? DEFAULT_PORT };
     const server = new VsoaServer({ logger: this.logger, ...serverOptions });
     for (const [pattern, handler] of this.messageHandlers) {
       if (handler.isEventHandler) this.events.set(pattern, pattern);
-      else server.command(pattern, (cli, req, payload) => this.onRequest(cli, req, payload));
+      else {
+        const queueName: unknown = handler.extras?.workQueue;
+        const workQueue = typeof queueName === 'string' ? this.workQueues.get(queueName) : undefined;
+        server.command(pattern, (cli, req, payload) => this.onRequest(cli, req, payload), { workQueue });
+      }
     }
     server.on('datagram', (cli, dgUrl, payload, quick) => this.onDatagram(cli, dgUrl, payload, quick));
     for (const [event, listener] of this.pendingListeners.splice(0)) server.on(event, listener as never);
@@ -82,38 +101,50 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     this._status$.next(VsoaServerStatus.LISTENING);
   }
 
-  private onRequest(cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload): void {
+  /** Runs the handler for one RPC; settles once the call is answered (so a work queue waits for it). */
+  private onRequest(cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload): Promise<void> {
     const handler = this.getHandlerByPattern(req.pattern);
     if (!handler) {
-      cli.reply(req.seqno, undefined, { status: 3 });
-      return;
+      cli.reply(req.seqno, undefined, { status: VsoaStatus.INVALID_URL });
+      return Promise.resolve();
     }
     const ctx = new VsoaContext([cli, req.url, payload, req, false]);
-    let last: unknown;
-    let replied = false;
-    const respond = (packet: WritePacket): void => {
-      if (replied) return;
-      if (packet.err !== undefined && packet.err !== null) {
-        replied = true;
-        const { status, message } = errorToStatus(packet.err);
-        cli.reply(req.seqno, { param: { error: message } }, { status });
-        return;
-      }
-      if ('response' in packet && !packet.isDisposed) last = packet.response;
-      if (packet.isDisposed) {
-        replied = true;
-        if ('response' in packet && packet.response !== undefined) last = packet.response;
-        try {
-          cli.reply(req.seqno, toPayload(last));
-        } catch (error) {
-          const { status, message } = errorToStatus(error);
-          cli.reply(req.seqno, { param: { error: message } }, { status });
-        }
-      }
+    const fail = (error: unknown): void => {
+      const { status, message } = errorToStatus(error);
+      cli.reply(req.seqno, { param: { error: message } }, { status });
     };
-    const run = this.handleRequest(ctx, async () => this.transformToObservable(await handler(payload.param, ctx)), respond) as unknown;
-    // A pipeline that rejects before producing a stream must still answer the call.
-    void Promise.resolve(run).catch((error: unknown) => respond({ err: error, isDisposed: true }));
+    return new Promise<void>((done) => {
+      let last: unknown;
+      let replied = false;
+      const respond = (packet: WritePacket): void => {
+        if (replied) return;
+        if (packet.err !== undefined && packet.err !== null) {
+          replied = true;
+          fail(packet.err);
+          done();
+          return;
+        }
+        // Keep the last value an Observable produced; the closing packet may carry none.
+        if ('response' in packet && (!packet.isDisposed || packet.response !== undefined)) last = packet.response;
+        if (!packet.isDisposed) return;
+        replied = true;
+        this.sendResult(cli, req.seqno, last).catch(fail).finally(done);
+      };
+      const run = this.handleRequest(ctx, async () => this.transformToObservable(await handler(payload.param, ctx)), respond) as unknown;
+      // A pipeline that rejects before producing a stream must still answer the call.
+      void Promise.resolve(run).catch((error: unknown) => respond({ err: error, isDisposed: true }));
+    });
+  }
+
+  /** Replies with a handler's result; a Node Readable is sent through a stream tunnel. */
+  private async sendResult(cli: RemoteClient, seqno: number, value: unknown): Promise<void> {
+    if (!(value instanceof Readable)) {
+      cli.reply(seqno, toPayload(value));
+      return;
+    }
+    const stream = await this.unwrap().createStream({ client: cli, timeout: this.options.streamTimeout });
+    cli.reply(seqno, undefined, { tunid: stream.tunid });
+    pipeline(value, stream).catch((error: Error) => this.logger.warn(`stream reply to client ${cli.id} ended early: ${error.message}`));
   }
 
   private onDatagram(cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean): void {

@@ -1,0 +1,172 @@
+/**
+ * The Nest transport beyond plain handlers: work queues as providers, a Readable returned by a
+ * handler served as a stream tunnel, request-scoped controllers, ClientsModule.registerAsync with
+ * ClientVsoa as customClass.
+ */
+import 'reflect-metadata';
+import { createReadStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Controller, Inject, INestMicroservice, Module, Scope } from '@nestjs/common';
+import { ClientProxy, ClientsModule, CONTEXT, MessagePattern, Payload, RequestContext } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
+import { VsoaClient, WorkQueue } from '@vsoa/core';
+import { ClientVsoa, InjectWorkQueue, VsoaContext, VsoaModule, VsoaServerStrategy } from '@vsoa/nestjs';
+import { readDigest } from '../helpers/stream-data';
+
+const FILE = join(__dirname, '..', '..', 'README.md');
+const log: string[] = [];
+
+/** A few event-loop turns: long enough for a second call to start if nothing stops it. */
+async function busy(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+@Controller()
+class DeviceController {
+  constructor(@InjectWorkQueue('device') private readonly device: WorkQueue) {}
+
+  @MessagePattern('/move', { workQueue: 'device' })
+  async move(@Payload() n: number): Promise<string> {
+    log.push(`move${n}+`);
+    await busy();
+    log.push(`move${n}-`);
+    return `moved ${n}`;
+  }
+
+  @MessagePattern('/home', { workQueue: 'device' })
+  async home(@Payload() n: number): Promise<string> {
+    log.push(`home${n}+`);
+    await busy();
+    log.push(`home${n}-`);
+    return `homed ${n}`;
+  }
+
+  /** Maintenance from the app itself, on the same queue as the handlers. */
+  @MessagePattern('/calibrate')
+  calibrate(): string {
+    this.device.add(async () => {
+      log.push('calibrate+');
+      await busy();
+      log.push('calibrate-');
+    });
+    return 'queued';
+  }
+
+  @MessagePattern('/file')
+  file(): Readable {
+    return createReadStream(FILE);
+  }
+}
+
+@Controller({ scope: Scope.REQUEST })
+class ScopedController {
+  constructor(@Inject(CONTEXT) private readonly request: RequestContext<unknown, VsoaContext>) {}
+
+  @MessagePattern('/scoped')
+  scoped(): unknown {
+    return { pattern: this.request.pattern, data: this.request.data, url: this.request.context?.url };
+  }
+}
+
+@Module({
+  imports: [VsoaModule.forRoot({ host: '127.0.0.1', port: 0, info: { name: 'features' }, workQueues: ['device'] })],
+  controllers: [DeviceController, ScopedController],
+})
+class AppModule {}
+
+/** True when some call started before the previous one ended. */
+function interleaved(entries: string[]): boolean {
+  return entries.some((entry, i) => entry.endsWith('+') && i > 0 && entries[i - 1].endsWith('+'));
+}
+
+describe('Nest transport features', () => {
+  let app: INestMicroservice;
+  let url: string;
+  let client: VsoaClient;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(VsoaServerStrategy) });
+    await app.listen();
+    url = `vsoa://127.0.0.1:${app.get(VsoaServerStrategy).unwrap().address()!.port}`;
+    client = new VsoaClient({ timeout: 3000 });
+    await client.connect(url);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+
+  beforeEach(() => {
+    log.length = 0;
+  });
+
+  it('runs handlers that opt into a work queue one at a time, in arrival order', async () => {
+    const replies = await Promise.all(
+      [1, 2].flatMap((n) => [client.fetch('/move', { payload: { param: n } }), client.fetch('/home', { payload: { param: n } })]),
+    );
+    expect(replies.map((r) => r.payload.param)).toEqual(['moved 1', 'homed 1', 'moved 2', 'homed 2']);
+    expect(interleaved(log)).toBe(false);
+    expect(log.filter((e) => e.endsWith('+'))).toEqual(['move1+', 'home1+', 'move2+', 'home2+']);
+  });
+
+  it('shares the queue with the app: an injected queue job never overlaps a handler', async () => {
+    const first = client.fetch('/move', { payload: { param: 1 } });
+    await client.fetch('/calibrate');
+    const second = client.fetch('/home', { payload: { param: 2 } });
+    await Promise.all([first, second]);
+    await app.get(VsoaServerStrategy).workQueue('device').idle();
+    expect(interleaved(log)).toBe(false);
+    expect(log).toContain('calibrate-');
+  });
+
+  it('serves a Readable returned by a handler through a stream tunnel', async () => {
+    const reply = await client.fetch('/file');
+    expect(reply.status).toBe(0);
+    expect(reply.tunid).toBeGreaterThan(0);
+    const got = await readDigest(client.createStream(reply.tunid));
+    expect(got.bytes).toBe(readFileSync(FILE).length);
+  });
+
+  it('gives ClientVsoa.send() the stream of such a reply', async () => {
+    const proxy = new ClientVsoa({ url, timeout: 3000 });
+    try {
+      const stream = await firstValueFrom(proxy.send<Readable>('/file', {}));
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks)).toEqual(readFileSync(FILE));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('serves request-scoped controllers with the request context injected', async () => {
+    const reply = await client.fetch('/scoped', { payload: { param: { x: 1 } } });
+    expect(reply.payload.param).toEqual({ pattern: '/scoped', data: { x: 1 }, url: '/scoped' });
+  });
+
+  it('works as ClientsModule.registerAsync customClass', async () => {
+    @Module({
+      imports: [
+        ClientsModule.registerAsync([
+          {
+            name: 'DEVICE',
+            useFactory: () => ({ customClass: ClientVsoa, options: { url, timeout: 3000 } }),
+          },
+        ]),
+      ],
+    })
+    class CallerModule {}
+    const caller = await Test.createTestingModule({ imports: [CallerModule] }).compile();
+    const proxy = caller.get<ClientProxy>('DEVICE');
+    try {
+      expect(proxy).toBeInstanceOf(ClientVsoa);
+      expect(await firstValueFrom(proxy.send('/move', 7))).toBe('moved 7');
+    } finally {
+      await caller.close();
+    }
+  });
+});
