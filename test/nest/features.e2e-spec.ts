@@ -7,12 +7,12 @@ import 'reflect-metadata';
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Controller, Inject, INestMicroservice, Module, Scope } from '@nestjs/common';
+import { Controller, Inject, Injectable, INestMicroservice, Module, Scope } from '@nestjs/common';
 import { ClientProxy, ClientsModule, CONTEXT, MessagePattern, Payload, RequestContext } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { VsoaClient, WorkQueue } from '@vsoa/core';
-import { ClientVsoa, InjectWorkQueue, VsoaContext, VsoaModule, VsoaServerStrategy } from '@vsoa/nestjs';
+import { ClientVsoa, InjectWorkQueue, VSOA_TRANSPORT, VsoaContext, VsoaModule, VsoaServerStrategy } from '@vsoa/nestjs';
 import { readDigest } from '../helpers/stream-data';
 
 const FILE = join(__dirname, '..', '..', 'README.md');
@@ -60,19 +60,36 @@ class DeviceController {
   }
 }
 
+let instances = 0;
+
+/** A transient helper: every consumer (here, every per-call controller) gets its own. */
+@Injectable({ scope: Scope.TRANSIENT })
+class CallTracker {
+  readonly id = ++instances;
+}
+
 @Controller({ scope: Scope.REQUEST })
 class ScopedController {
-  constructor(@Inject(CONTEXT) private readonly request: RequestContext<unknown, VsoaContext>) {}
+  constructor(
+    @Inject(CONTEXT) private readonly request: RequestContext<unknown, VsoaContext>,
+    private readonly tracker: CallTracker,
+  ) {}
 
-  @MessagePattern('/scoped')
+  @MessagePattern('/scoped/')
   scoped(): unknown {
-    return { pattern: this.request.pattern, data: this.request.data, url: this.request.context?.url };
+    return {
+      pattern: this.request.pattern,
+      data: this.request.data,
+      url: this.request.context?.url,
+      tracker: this.tracker.id,
+    };
   }
 }
 
 @Module({
   imports: [VsoaModule.forRoot({ host: '127.0.0.1', port: 0, info: { name: 'features' }, workQueues: ['device'] })],
   controllers: [DeviceController, ScopedController],
+  providers: [CallTracker],
 })
 class AppModule {}
 
@@ -143,9 +160,30 @@ describe('Nest transport features', () => {
     }
   });
 
-  it('serves request-scoped controllers with the request context injected', async () => {
-    const reply = await client.fetch('/scoped', { payload: { param: { x: 1 } } });
-    expect(reply.payload.param).toEqual({ pattern: '/scoped', data: { x: 1 }, url: '/scoped' });
+  it('serves request-scoped controllers with the request context, and transient providers, fresh per call', async () => {
+    const first = await client.fetch('/scoped/a', { payload: { param: { x: 1 } } });
+    const second = await client.fetch('/scoped/b', { payload: { param: { x: 2 } } });
+    expect(first.payload.param).toMatchObject({ pattern: '/scoped/', data: { x: 1 }, url: '/scoped/a' });
+    expect(second.payload.param).toMatchObject({ pattern: '/scoped/', data: { x: 2 }, url: '/scoped/b' });
+    const ids = [first, second].map((reply) => (reply.payload.param as { tracker: number }).tracker);
+    expect(ids[1]).toBeGreaterThan(ids[0]);
+  });
+
+  it('runs Nest processing hooks around each call, with the VSOA context', async () => {
+    const strategy = app.get(VsoaServerStrategy);
+    const seen: string[] = [];
+    strategy.setOnProcessingStartHook((transportId, context, done) => {
+      seen.push(`start ${transportId === VSOA_TRANSPORT} ${(context as VsoaContext).url}`);
+      return done();
+    });
+    strategy.setOnProcessingEndHook((_transportId, context) => seen.push(`end ${(context as VsoaContext).url}`));
+    try {
+      await client.fetch('/move', { payload: { param: 9 } });
+      expect(seen).toEqual(['start true /move', 'end /move']);
+    } finally {
+      strategy.setOnProcessingStartHook((_t, _c, done) => done());
+      strategy.setOnProcessingEndHook(() => undefined);
+    }
   });
 
   it('works as ClientsModule.registerAsync customClass', async () => {

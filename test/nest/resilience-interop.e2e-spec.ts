@@ -27,6 +27,8 @@ import { nextEvent } from '../helpers/events';
 const HOST = '127.0.0.1';
 const WAIT_MS = 3000;
 const datagrams = new Subject<{ url: string; param: unknown; quick: boolean }>();
+const slowStarted = new Subject<void>();
+const releaseSlow = new Subject<void>();
 
 @Controller()
 class LightController {
@@ -36,6 +38,14 @@ class LightController {
   light(@Payload() param: unknown, @Ctx() ctx: VsoaContext): unknown {
     if (ctx.method === 'SET') this.publisher.publish('/light', param);
     return { method: ctx.method, param: param ?? null };
+  }
+
+  /** Answers only once the test releases it. */
+  @MessagePattern('/slow')
+  async slow(): Promise<string> {
+    slowStarted.next();
+    await firstValueFrom(releaseSlow);
+    return 'finished';
   }
 
   @EventPattern<string>('/sensor/')
@@ -115,6 +125,25 @@ describe('ClientVsoa across a server restart', () => {
     expect(await firstValueFrom(proxy.send('/light', setRecord({ on: 2 })))).toEqual({ method: 'SET', param: { on: 2 } });
     await published;
     expect(messages).toEqual([{ on: 1 }, { on: 2 }]);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('app.close() lets a call in flight answer, and refuses new ones meanwhile', async () => {
+    const { app, port } = await startApp(0);
+    const client = new VsoaClient({ timeout: WAIT_MS });
+    teardowns.push(() => client.close());
+    await client.connect(`vsoa://${HOST}:${port}`);
+    const started = firstValueFrom(slowStarted);
+    const slow = client.fetch('/slow');
+    await started;
+    const closed = app.close();
+    // The strategy is draining: a new call gets NO_RESPONDING at once.
+    expect((await client.fetch('/light')).status).toBe(4);
+    releaseSlow.next();
+    expect((await slow).payload.param).toBe('finished');
+    await closed;
+    if (client.connected) await nextEvent(client, 'disconnect');
   });
 });
 

@@ -12,6 +12,8 @@ export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logg
   logger?: VsoaLogger;
   /** How long a stream reply (a handler that returned a Readable) waits for the caller (ms). Default 10000. */
   streamTimeout?: number;
+  /** How long `close()` lets calls in flight finish before closing connections (ms). Default 5000. */
+  closeTimeout?: number;
   /** Names of the work queues to provide (`@InjectWorkQueue(name)`); `forRoot` only. */
   workQueues?: string[];
 }

@@ -15,6 +15,8 @@ import { toPayload } from './vsoa-response';
 export type VsoaServerEventsMap = { [K in keyof VsoaServerEvents]: (...args: VsoaServerEvents[K]) => void };
 
 const DEFAULT_PORT = 3005;
+/** How long close() lets in-flight calls finish (ms). */
+const DEFAULT_CLOSE_TIMEOUT = 5000;
 
 /**
  * Nest transport strategy serving VSOA: `@MessagePattern('/url')` handlers become RPC commands
@@ -50,12 +52,15 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     );
   }
 
-  /** Stops the server and closes every client connection. */
+  /**
+   * Stops the server gracefully: no new connections or calls, the calls in flight get up to
+   * `closeTimeout` (5 s) to be answered, then every connection closes.
+   */
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    await server.close();
+    await server.close({ drainTimeout: this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT });
     this._status$.next(VsoaServerStatus.CLOSED);
   }
 
@@ -83,7 +88,16 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   }
 
   private async start(): Promise<void> {
-    const { url, host, port, tls, streamTimeout: _streamTimeout, ...serverOptions } = this.options;
+    const {
+      url,
+      host,
+      port,
+      tls,
+      streamTimeout: _streamTimeout,
+      closeTimeout: _closeTimeout,
+      workQueues: _queues,
+      ...serverOptions
+    } = this.options;
     const target = url ? parseVsoaUrl(url) : { host: host ?? '127.0.0.1', port: port ?? DEFAULT_PORT };
     const server = new VsoaServer({ logger: this.logger, ...serverOptions });
     for (const [pattern, handler] of this.messageHandlers) {

@@ -22,6 +22,10 @@ export interface ClientHost {
   /** The handshake reply's param: the server info as JSON bytes. */
   readonly infoBytes: Buffer;
   readonly tls: boolean;
+  /** True while the server is closing gracefully: in-flight calls finish, new ones are refused. */
+  readonly draining: boolean;
+  /** A client has no call in flight any more. */
+  callsSettled(cli: RemoteClient): void;
   route(url: string): { pattern: string; handler: CommandHandler } | undefined;
   sendQuick(packet: Buffer, port: number, address: string): void;
   clientConnected(cli: RemoteClient): void;

@@ -123,6 +123,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     return { ...this.peer };
   }
 
+  /** Calls handed to a handler and not answered yet. */
+  get pendingCalls(): number {
+    return this.inFlight.size;
+  }
+
   /** @internal Our address on this connection: the one the client reached us at. */
   localAddress(): string {
     return normalizeAddress(this.socket.localAddress ?? '');
@@ -158,7 +163,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       data: payload?.data,
     });
     const sent = this.sendPacket(packet);
-    this.inFlight.delete(seqno);
+    if (this.inFlight.delete(seqno) && this.inFlight.size === 0) this.host.callsSettled(this);
     return sent;
   }
 
@@ -193,9 +198,14 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     return this.certificate;
   }
 
-  /** Closes the connection. */
+  /** Closes the connection at once. */
   close(): void {
     this.socket.destroy();
+  }
+
+  /** @internal Closes after flushing what is queued (replies of a graceful shutdown). */
+  end(): void {
+    this.endSoon();
   }
 
   /** @internal Sends an already encoded packet over TCP. */
@@ -303,6 +313,8 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       this.send({ type: PacketType.RPC, flags: Flag.REPLY, status, seqno });
     };
     if (!isValidUrl(url)) return fail(VsoaStatus.ARGUMENTS);
+    // A server that is shutting down finishes the calls it has, and takes no new ones.
+    if (this.host.draining) return fail(VsoaStatus.NO_RESPONDING);
     const route = this.host.route(url);
     if (!route) return fail(VsoaStatus.INVALID_URL);
     const payload = decodePayload(packet.param, packet.data, this.host.options.raw);
@@ -399,7 +411,9 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.writer.dispose();
+    const hadCalls = this.inFlight.size > 0;
     this.inFlight.clear();
+    if (hadCalls) this.host.callsSettled(this);
     this.host.clientClosed(this, this.handshaken);
     this.emit('close');
   }

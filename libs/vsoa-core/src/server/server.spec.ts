@@ -444,6 +444,44 @@ describe('VsoaServer with VsoaClient', () => {
       expect(server.counters.slowClientsDropped).toBe(1);
     });
 
+    it('with drainTimeout, answers the calls in flight, refuses new ones and new connections, then closes', async () => {
+      await start();
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const started = new Promise<void>((resolve) => {
+        server.command('/slow', async (cli, req) => {
+          resolve();
+          await released;
+          cli.reply(req.seqno, { param: 'done' });
+        });
+      });
+      const c = await client();
+      const slow = c.fetch('/slow');
+      await started;
+      const closed = server.close({ drainTimeout: 5000 });
+      // While draining: a new call is refused, a new connection too.
+      expect((await c.fetch('/echo')).status).toBe(VsoaStatus.NO_RESPONDING);
+      await expect(new VsoaClient().connect(`vsoa://127.0.0.1:${port}`, { timeout: 1000 })).rejects.toMatchObject({
+        code: 'CONNECT_ERROR',
+      });
+      release();
+      expect((await slow).payload.param).toBe('done');
+      await closed;
+      expect(c.connected).toBe(false);
+    });
+
+    it('bounds a graceful close: a call that never ends does not hold it past drainTimeout', async () => {
+      await start();
+      const started = new Promise<void>((resolve) => server.command('/never', () => resolve()));
+      const c = await client();
+      const call = expect(c.fetch('/never')).rejects.toMatchObject({ code: 'CLOSED' });
+      await started;
+      const began = Date.now();
+      await server.close({ drainTimeout: 200 });
+      expect(Date.now() - began).toBeGreaterThanOrEqual(150);
+      await call;
+    });
+
     it('closes gracefully: clients see the disconnect and pending calls fail', async () => {
       await start();
       server.command('/never', () => undefined);

@@ -87,6 +87,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   private readonly streams = new Set<VsoaServerStream>();
   private bound: AddressInfo | null = null;
   private closing: Promise<void> | null = null;
+  /** Set while a graceful close waits for in-flight calls; resolves it. */
+  private drainWaiter: (() => void) | null = null;
   private readonly host: ClientHost;
 
   constructor(options: VsoaServerOptions = {}) {
@@ -115,6 +117,10 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       get tls() {
         return server.tls;
       },
+      get draining() {
+        return server.drainWaiter !== null;
+      },
+      callsSettled: () => this.checkDrained(),
       route: (url) => {
         const found = this.router.find(url);
         return found && { pattern: found.pattern, handler: found.value };
@@ -274,23 +280,55 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   }
 
   /**
-   * Stops accepting, closes every connection and the UDP channel. Idempotent; resolves when all
-   * is closed.
+   * Stops accepting, closes every connection, open stream and the UDP channel. Idempotent;
+   * resolves when all is closed. With `drainTimeout` (ms) it is graceful: new connections and new
+   * calls are refused (NO_RESPONDING) while the calls in flight get up to that long to be answered.
    */
-  close(): Promise<void> {
+  close(options: { drainTimeout?: number } = {}): Promise<void> {
     if (this.closing) return this.closing;
     const listener = this.listener;
     const quick = this.quick;
     this.listener = null;
     this.quick = null;
     this.bound = null;
-    for (const cli of this.sockets) cli.close();
-    for (const stream of this.streams) stream.destroy();
-    this.closing = Promise.all([
-      listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined,
-      quick?.close(),
-    ]).then(() => undefined);
+    const listenerClosed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined;
+    const graceful = (options.drainTimeout ?? 0) > 0;
+    this.closing = this.drain(options.drainTimeout ?? 0).then(async () => {
+      this.drainWaiter = null;
+      // A graceful close lets the last replies leave before the connections end.
+      for (const cli of this.sockets) {
+        if (graceful) cli.end();
+        else cli.close();
+      }
+      for (const stream of this.streams) stream.destroy();
+      await Promise.all([listenerClosed, quick?.close()]);
+    });
     return this.closing;
+  }
+
+  /** Waits until no client has a call in flight, or `timeout` ms. */
+  private drain(timeout: number): Promise<void> {
+    if (timeout <= 0 || this.pendingCalls() === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn(`closing with ${this.pendingCalls()} call(s) still unanswered after ${timeout} ms`);
+        resolve();
+      }, timeout);
+      this.drainWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private pendingCalls(): number {
+    let count = 0;
+    for (const cli of this.sockets) count += cli.pendingCalls;
+    return count;
+  }
+
+  private checkDrained(): void {
+    if (this.drainWaiter && this.pendingCalls() === 0) this.drainWaiter();
   }
 
   private createListener(options: ListenOptions): NetServer {
