@@ -1,8 +1,14 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Body, Controller, Get, Logger, Put } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { VsoaStatus } from '@vsoa/core';
 import { VsoaContext } from '@vsoa/nestjs';
 import { LightService, LightState } from './light.service';
+
+/** The file `/file` streams: DEMO_FILE, or the README of the directory the demo runs in. */
+const DEMO_FILE = process.env.DEMO_FILE ?? join(process.cwd(), 'README.md');
 
 /** The same light over HTTP (GET/PUT /light) and VSOA (GET/SET /light, datagrams on /sensor/). */
 @Controller()
@@ -33,6 +39,13 @@ export class LightController {
   @MessagePattern('/echo')
   echo(@Payload() param: unknown, @Ctx() ctx: VsoaContext): unknown {
     return ctx.data ? { param, data: ctx.data } : param;
+  }
+
+  /** A file as a stream: the reply announces a tunnel and the bytes flow through it. */
+  @MessagePattern('/file')
+  file(): Readable {
+    if (!existsSync(DEMO_FILE)) throw new RpcException({ status: VsoaStatus.INVALID_URL, message: `no file ${DEMO_FILE}` });
+    return createReadStream(DEMO_FILE);
   }
 
   @EventPattern<string>('/sensor/')

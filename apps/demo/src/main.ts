@@ -14,7 +14,8 @@ async function bootstrap(): Promise<void> {
 VSOA demo up:  vsoa://${HOST}:${VSOA_PORT}   http://${HOST}:${HTTP_PORT}
   curl http://${HOST}:${HTTP_PORT}/light
   curl -X PUT -H 'content-type: application/json' -d '{"on":true}' http://${HOST}:${HTTP_PORT}/light
-  VSOA: GET/SET /light, /echo; datagrams on /sensor/...; subscribe /light for changes
+  VSOA: GET/SET /light, /echo; datagrams on /sensor/...; subscribe /light for changes;
+        GET /file answers with a stream tunnel carrying a file
 `);
 }
 
