@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import {
   CallHandler,
+  Catch,
+  RpcExceptionFilter,
+  UseFilters,
   CanActivate,
   Controller,
   ExecutionContext,
@@ -14,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { firstValueFrom, map, Observable, of, Subject, take, toArray } from 'rxjs';
+import { firstValueFrom, map, Observable, of, Subject, take, throwError, toArray } from 'rxjs';
 import { VsoaClient, VsoaStatus } from '@vsoa/core';
 import { nextEvent } from '../helpers/events';
 import {
@@ -40,6 +43,16 @@ class DenyGuard implements CanActivate {
 class WrapInterceptor implements NestInterceptor {
   intercept(_ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle().pipe(map((value) => ({ wrapped: value })));
+  }
+}
+
+class DeviceOfflineError extends Error {}
+
+/** An app's own filter: turns a domain error into a VSOA status of its choosing. */
+@Catch(DeviceOfflineError)
+class DeviceOfflineFilter implements RpcExceptionFilter<DeviceOfflineError> {
+  catch(error: DeviceOfflineError): Observable<never> {
+    return throwError(() => new RpcException({ status: 131, message: `offline: ${error.message}` }));
   }
 }
 
@@ -86,6 +99,12 @@ class LightController {
   @MessagePattern('/bug')
   bug(): never {
     throw new Error('unexpected');
+  }
+
+  @MessagePattern('/offline')
+  @UseFilters(DeviceOfflineFilter)
+  offline(): never {
+    throw new DeviceOfflineError('lamp 2');
   }
 
   @MessagePattern('/guarded')
@@ -172,6 +191,10 @@ describe('VsoaServerStrategy in a Nest app', () => {
     expect((await client.fetch('/int', { payload: { param: { n: '41' } } })).payload.param).toBe(42);
     expect((await client.fetch('/bug')).status).toBe(VsoaStatus.NO_RESPONDING);
     expect((await client.fetch('/nothing-here')).status).toBe(VsoaStatus.INVALID_URL);
+  });
+
+  it('applies an exception filter of the app', async () => {
+    expect(await client.fetch('/offline')).toMatchObject({ status: 131, payload: { param: { error: 'offline: lamp 2' } } });
   });
 
   it('runs interceptors', async () => {
