@@ -13,6 +13,8 @@ import type { Socket as NetSocket } from 'node:net';
 import * as vsoa from 'vsoa';
 import { VsoaClient, VsoaConnectError, VsoaServer } from '@vsoa/core';
 import type { RemoteClient, VsoaPayload, VsoaRequest } from '@vsoa/core';
+import { closeOfficial, startOfficial } from '../helpers/official-server';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 /** How long any single expected event may take before the test fails. */
 const WAIT_MS = 3000;
@@ -25,16 +27,7 @@ const DATA = Buffer.from([0x00, 0x01, 0x29, 0xfe, 0xff]);
 // ---------------------------------------------------------------------------------------------
 
 /** Everything a test opens registers its teardown here; afterEach runs them newest first. */
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const teardown of teardowns.splice(0).reverse()) {
-    try {
-      await teardown();
-    } catch {
-      // keep closing the rest
-    }
-  }
-});
+const teardowns = teardownsAfterEach();
 
 /** Short text for a failure message (items may hold sockets, so no JSON.stringify). */
 function describeItem(item: unknown): string {
@@ -133,17 +126,8 @@ async function startOfficialServer(passwd?: string): Promise<OfficialServer> {
   };
   server.ondata = (from: vsoa.RemoteClient, url: string, payload: vsoa.VsoaPayload, quick: boolean) =>
     datagrams.push({ url, payload, quick, from });
-  teardowns.push(
-    () =>
-      new Promise<void>((resolve) => {
-        // close() only calls back while the TCP listener is up.
-        if (!server.working) return resolve();
-        server.close(() => resolve());
-      }),
-  );
-  await new Promise<void>((resolve, reject) =>
-    server.start({ domain: vsoa.AF_INET, addr: HOST, port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
-  );
+  teardowns.push(() => closeOfficial(server));
+  await startOfficial(server);
   // start() binds its UDP socket on its own, and only learns the UDP port (which it appends to the
   // client id in the handshake reply) once that bind completes: make sure it has.
   const udp = (server as unknown as { _quick: UdpSocket })._quick;

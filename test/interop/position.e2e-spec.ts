@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as vsoa from 'vsoa';
 import { lookup, PositionServer, setPositionServer, VsoaConnectError } from '@vsoa/core';
 import type { LookupOptions, PositionEntry, PositionServerOptions } from '@vsoa/core';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 /** Keeps our lookup off the machine's env and /etc/vsoa.pos, with quick retries. */
@@ -20,12 +21,11 @@ const ISOLATED: LookupOptions = { env: {}, posFile: join(tmpdir(), 'vsoa-no-such
 const SVC: PositionEntry = { name: 'svc', addr: '127.0.0.1', port: 3005, domain: 2, security: false };
 const SVC6: PositionEntry = { name: 'svc', addr: '::1', port: 3006, domain: 10, security: true };
 
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
+const teardowns = teardownsAfterEach();
+afterEach(() => {
   setPositionServer(null);
   // The official package keeps the server set in code in a module variable too.
   vsoa.Position.server(undefined as unknown as vsoa.SocketAddr);
-  for (const teardown of teardowns.splice(0).reverse()) await teardown();
 });
 
 /** Starts an official position server on loopback, port 0, and resolves with the port it got. */

@@ -7,15 +7,14 @@ import { once } from 'node:events';
 import * as vsoa from 'vsoa';
 import { VsoaClient, VsoaServer, VsoaServerStream } from '@vsoa/core';
 import { readDigest, writeRandom } from '../helpers/stream-data';
+import { closeOfficial, startOfficial } from '../helpers/official-server';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 const WAIT_MS = 5000;
 const SIZE = 8 * 1024 * 1024;
 
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const teardown of teardowns.splice(0).reverse()) await teardown();
-});
+const teardowns = teardownsAfterEach();
 
 describe('streams: official server, our client', () => {
   let port: number;
@@ -39,10 +38,8 @@ describe('streams: official server, our client', () => {
       cli.reply(0, request.seqno, stream.tunid);
       uploaded = readDigest(stream);
     });
-    await new Promise<void>((resolve, reject) =>
-      server.start({ domain: vsoa.AF_INET, addr: HOST, port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
-    );
-    teardowns.push(() => new Promise<void>((resolve) => (server.working ? server.close(() => resolve()) : resolve())));
+    await startOfficial(server);
+    teardowns.push(() => closeOfficial(server));
     port = server.address()!.port;
   });
 

@@ -11,15 +11,16 @@ import * as vsoa from 'vsoa';
 import { fetch, PositionServer, setPositionServer, VsoaClient, VsoaServer } from '@vsoa/core';
 import type { LookupOptions } from '@vsoa/core';
 import { nextEvent } from '../helpers/events';
+import { closeOfficial, startOfficial } from '../helpers/official-server';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 /** Keeps lookups off the machine's env and /etc/vsoa.pos, with quick retries. */
 const ISOLATED: LookupOptions = { env: {}, posFile: join(tmpdir(), 'vsoa-no-such-file.pos'), retryInterval: 100 };
 
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
+const teardowns = teardownsAfterEach();
+afterEach(() => {
   setPositionServer(null);
-  for (const teardown of teardowns.splice(0).reverse()) await teardown();
 });
 
 /** A server answering '/who' with its name and publishing '/tick' to each new subscriber. */
@@ -137,10 +138,8 @@ describe('interop: naming and one-shot fetch with the official package', () => {
     server.on('/who', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc, payload: vsoa.VsoaPayload) =>
       cli.reply(0, req.seqno, { param: { name: 'official', got: payload?.param ?? null } }),
     );
-    await new Promise<void>((resolve, reject) =>
-      server.start({ domain: vsoa.AF_INET, addr: HOST, port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
-    );
-    teardowns.push(() => new Promise<void>((resolve) => (server.working ? server.close(() => resolve()) : resolve())));
+    await startOfficial(server);
+    teardowns.push(() => closeOfficial(server));
     const reply = await fetch(`vsoa://${HOST}:${server.address()!.port}/who`, { method: 'SET', payload: { param: { a: 1 } } });
     expect(reply).toMatchObject({ status: 0, info: { name: 'official' }, payload: { param: { name: 'official', got: { a: 1 } } } });
   });

@@ -23,6 +23,8 @@ import {
   VsoaServerStrategy,
 } from '@vsoa/nestjs';
 import { nextEvent } from '../helpers/events';
+import { closeOfficial, startOfficial } from '../helpers/official-server';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 const WAIT_MS = 3000;
@@ -85,10 +87,7 @@ function setRecord(param: unknown): VsoaRecord {
   return new VsoaRecordBuilder(param).setMethod('SET').build();
 }
 
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const teardown of teardowns.splice(0).reverse()) await teardown();
-});
+const teardowns = teardownsAfterEach();
 
 describe('ClientVsoa across a server restart', () => {
   it('reconnects, reports its status, and keeps its subscriptions', async () => {
@@ -198,10 +197,8 @@ describe('interop: ClientVsoa calling an official vsoa server', () => {
     };
     server.on('/echo', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc, payload: vsoa.VsoaPayload) => cli.reply(0, req.seqno, payload));
     server.on('/teapot', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc) => cli.reply(130, req.seqno, { param: { error: 'teapot' } }));
-    await new Promise<void>((resolve, reject) =>
-      server.start({ domain: vsoa.AF_INET, addr: HOST, port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
-    );
-    teardowns.push(() => new Promise<void>((resolve) => (server.working ? server.close(() => resolve()) : resolve())));
+    await startOfficial(server);
+    teardowns.push(() => closeOfficial(server));
 
     const proxy = new ClientVsoa({ url: `vsoa://${HOST}:${server.address()!.port}`, timeout: WAIT_MS });
     teardowns.push(() => proxy.close());

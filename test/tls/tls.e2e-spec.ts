@@ -18,6 +18,8 @@ import type { RemoteClient, VsoaClientOptions, VsoaPayload, VsoaServerStream } f
 import { disposeTestPki, makeTestPki, TEST_CN, TestPki } from '../helpers/certs';
 import { nextEvent } from '../helpers/events';
 import { readDigest, writeRandom } from '../helpers/stream-data';
+import { closeOfficial, startOfficial } from '../helpers/official-server';
+import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 /** How long any single expected event may take before the test fails. */
@@ -33,16 +35,7 @@ beforeAll(async () => {
 afterAll(() => disposeTestPki());
 
 /** Everything a test opens registers its teardown here; afterEach runs them newest first. */
-const teardowns: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const teardown of teardowns.splice(0).reverse()) {
-    try {
-      await teardown();
-    } catch {
-      // keep closing the rest
-    }
-  }
-});
+const teardowns = teardownsAfterEach();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -180,17 +173,8 @@ function runOfficialClient(port: number, options: { trustCa: boolean; withCert?:
 async function startOfficialServer(tls: TlsOptions): Promise<{ server: vsoa.Server; port: number }> {
   const server = new vsoa.Server({ info: { name: 'official-tls' } });
   server.on('/echo', (cli, req, payload) => cli.reply(vsoa.code.SUCCESS, req.seqno, payload));
-  teardowns.push(
-    () =>
-      new Promise<void>((resolve) => {
-        // close() only calls back while the TCP listener is up.
-        if (!server.working) return resolve();
-        server.close(() => resolve());
-      }),
-  );
-  await new Promise<void>((resolve, reject) =>
-    server.start({ domain: vsoa.AF_INET, addr: HOST, port: 0 }, tls, (error?: Error) => (error ? reject(error) : resolve())),
-  );
+  teardowns.push(() => closeOfficial(server));
+  await startOfficial(server, tls);
   return { server, port: server.address()!.port };
 }
 

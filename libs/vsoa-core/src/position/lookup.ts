@@ -8,7 +8,7 @@ import {
   AF_INET6,
   DEFAULT_POSITION_PORT,
   LookupOptions,
-  MAX_POSITION_MESSAGE_BYTES,
+  readPositionJson,
   PositionEntry,
   PositionServerAddress,
   toPositionEntry,
@@ -198,13 +198,9 @@ function queryServer(name: string, server: PositionServerAddress, settings: Reso
 function readAnswer(msg: Buffer, name: string): PositionEntry | null | string {
   // The official client reads an empty datagram as "unknown" too.
   if (msg.length === 0) return null;
-  if (msg.length > MAX_POSITION_MESSAGE_BYTES) return `too big (${msg.length} bytes)`;
-  let value: unknown;
-  try {
-    value = JSON.parse(msg.toString('utf8'));
-  } catch {
-    return 'not JSON';
-  }
+  const parsed = readPositionJson(msg);
+  if (typeof parsed === 'string') return parsed;
+  const { value } = parsed;
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) return null;
   return toPositionEntry(value, name);
 }

@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import {
-  MAX_POSITION_MESSAGE_BYTES,
+  readPositionJson,
   PositionEntry,
   PositionListenOptions,
   PositionQuery,
@@ -223,13 +223,9 @@ export class PositionServer extends EventEmitter<PositionServerEvents> {
 
 /** Reads a query datagram; returns why it is not one as a string. */
 function parseQuery(msg: Buffer): PositionQuery | string {
-  if (msg.length > MAX_POSITION_MESSAGE_BYTES) return `too big (${msg.length} bytes)`;
-  let value: unknown;
-  try {
-    value = JSON.parse(msg.toString('utf8'));
-  } catch {
-    return 'not JSON';
-  }
+  const parsed = readPositionJson(msg);
+  if (typeof parsed === 'string') return parsed;
+  const { value } = parsed;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
   const { name, domain } = value as Record<string, unknown>;
   if (typeof name !== 'string' || name === '') return 'no name';

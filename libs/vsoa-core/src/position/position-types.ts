@@ -90,6 +90,16 @@ export interface LookupOptions {
   logger?: VsoaLogger;
 }
 
+/** Parses a position datagram (query or answer) as JSON; returns why it cannot be one as a string. */
+export function readPositionJson(msg: Buffer): { value: unknown } | string {
+  if (msg.length > MAX_POSITION_MESSAGE_BYTES) return `too big (${msg.length} bytes)`;
+  try {
+    return { value: JSON.parse(msg.toString('utf8')) };
+  } catch {
+    return 'not JSON';
+  }
+}
+
 /**
  * Checks an entry received or handed to us and fills its defaults (domain from the address,
  * security false, name `fallbackName`). Returns the reason as a string when it is unusable.
