@@ -22,6 +22,8 @@ import {
   VsoaRecordBuilder,
   VsoaServerStrategy,
 } from '@vsoa/nestjs';
+import type { VsoaServerStrategyOptions } from '@vsoa/nestjs';
+import { disposeTestPki, makeTestPki, TEST_CN } from '../helpers/certs';
 import { nextEvent } from '../helpers/events';
 import { closeOfficial, startOfficial } from '../helpers/official-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -56,8 +58,11 @@ class LightController {
   }
 }
 
-async function startApp(port: number): Promise<{ app: INestMicroservice; port: number }> {
-  @Module({ imports: [VsoaModule.forRoot({ host: HOST, port, info: { name: 'nest' } })], controllers: [LightController] })
+async function startApp(
+  port: number,
+  options: VsoaServerStrategyOptions = { host: HOST, port },
+): Promise<{ app: INestMicroservice; port: number }> {
+  @Module({ imports: [VsoaModule.forRoot({ info: { name: 'nest' }, ...options })], controllers: [LightController] })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const strategy = moduleRef.get(VsoaServerStrategy);
@@ -124,6 +129,34 @@ describe('ClientVsoa across a server restart', () => {
     expect(await firstValueFrom(proxy.send('/light', setRecord({ on: 2 })))).toEqual({ method: 'SET', param: { on: 2 } });
     await published;
     expect(messages).toEqual([{ on: 1 }, { on: 2 }]);
+  });
+});
+
+describe('TLS and a password, configured by URL', () => {
+  afterAll(() => disposeTestPki());
+
+  it('serves a Nest app over TLS with a password, and ClientVsoa calls it', async () => {
+    const pki = await makeTestPki();
+    const { app, port } = await startApp(0, {
+      url: `vsoa://${HOST}:0`,
+      passwd: 'secret',
+      tls: { key: pki.server.key, cert: pki.server.cert },
+    });
+    teardowns.push(() => app.close());
+    const proxy = new ClientVsoa({
+      url: `vsoa://${HOST}:${port}`,
+      passwd: 'secret',
+      tls: { ca: pki.ca },
+      timeout: WAIT_MS,
+      reconnect: false,
+    });
+    teardowns.push(() => proxy.close());
+    expect(await firstValueFrom(proxy.send('/light', { on: true }))).toEqual({ method: 'GET', param: { on: true } });
+    expect(proxy.unwrap<VsoaClient>().peerCertificate()?.subject.CN).toBe(TEST_CN.server);
+
+    const wrong = new ClientVsoa({ url: `vsoa://${HOST}:${port}`, passwd: 'nope', tls: { ca: pki.ca }, reconnect: false });
+    teardowns.push(() => wrong.close());
+    await expect(wrong.connect()).rejects.toMatchObject({ code: 'INVALID_PASSWD' });
   });
 });
 
