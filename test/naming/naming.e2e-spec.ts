@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import * as vsoa from 'vsoa';
 import { fetch, PositionServer, setPositionServer, VsoaClient, VsoaServer } from '@vsoa/core';
 import type { LookupOptions } from '@vsoa/core';
+import { ClientVsoa } from '@vsoa/nestjs';
+import { firstValueFrom } from 'rxjs';
 import { nextEvent } from '../helpers/events';
 import { closeOfficial, startOfficial } from '../helpers/official-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -69,6 +71,16 @@ describe('vsoa://name through a position server', () => {
     setPositionServer(HOST, pos.port);
     await expect(newClient().connect('vsoa://nobody', { lookup: ISOLATED })).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND' });
     await expect(newClient().connect('vsoa://safe', { lookup: ISOLATED })).rejects.toMatchObject({ code: 'SSL_HS_FAILED' });
+  });
+
+  it("lets Nest's ClientVsoa call a service by name", async () => {
+    const { port } = await startServer('alpha');
+    const pos = await startPosition();
+    pos.position.set('alpha', { addr: HOST, port });
+    setPositionServer(HOST, pos.port);
+    const proxy = new ClientVsoa({ url: 'vsoa://alpha', lookup: ISOLATED, timeout: 3000 });
+    teardowns.push(() => proxy.close());
+    expect(await firstValueFrom(proxy.send('/who', 'hi'))).toEqual({ name: 'alpha', got: 'hi' });
   });
 
   it('moves a robot to the standby when the primary dies and the name is switched', async () => {
