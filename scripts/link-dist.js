@@ -4,13 +4,16 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dir = path.join(__dirname, '..', 'dist', 'node_modules', '@vsoa', 'core');
-fs.mkdirSync(dir, { recursive: true });
-fs.writeFileSync(
-  path.join(dir, 'package.json'),
-  JSON.stringify(
-    { name: '@vsoa/core', private: true, main: '../../../libs/vsoa-core/index.js', types: '../../../libs/vsoa-core/index.d.ts' },
-    null,
-    2,
-  ) + '\n',
-);
+/** Writes dist/node_modules/<name>/package.json pointing at a built library. */
+function link(name, lib) {
+  const dir = path.join(__dirname, '..', 'dist', 'node_modules', ...name.split('/'));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name, private: true, main: `../../../libs/${lib}/index.js`, types: `../../../libs/${lib}/index.d.ts` }, null, 2) +
+      '\n',
+  );
+}
+
+link('@vsoa/core', 'vsoa-core');
+link('@vsoa/nestjs', 'nestjs-vsoa');

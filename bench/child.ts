@@ -1,0 +1,33 @@
+import type { ChildMessage, DriverMessage, Measurement } from './scenarios';
+
+/** Sends a message to the driver (the bench runs every side in a forked child process). */
+export function tell(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+export function report(measurement: Measurement): void {
+  tell({ type: 'result', measurement });
+}
+
+/** Peak resident set size of this process, in bytes. */
+export function maxRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Answers the driver's 'stats' request with this process's peak RSS. */
+export function answerStats(): void {
+  process.on('message', (message: DriverMessage) => {
+    if (message.type === 'stats') tell({ type: 'done', maxRss: maxRss() });
+  });
+}
+
+/** Reports a fatal error to the driver and exits. */
+export function fail(error: unknown): never {
+  tell({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
+
+/** Yields to the event loop (lets sockets flush between batches). */
+export function yieldLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

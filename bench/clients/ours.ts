@@ -1,0 +1,107 @@
+/** Runs the scenarios with our VsoaClient. */
+import { VsoaClient } from '@vsoa/core';
+import { fail, report, tell, maxRss } from '../child';
+import { callsPerSecond, secondsSince, until, whenQuiet } from '../rpc-runner';
+import { dataOf, Scenario, Timing } from '../scenarios';
+
+async function connect(url: string): Promise<VsoaClient> {
+  const client = new VsoaClient({ timeout: 120_000 });
+  await client.connect(url);
+  return client;
+}
+
+async function run(url: string, scenario: Scenario, timing: Timing): Promise<void> {
+  const client = await connect(url);
+  try {
+    switch (scenario.kind) {
+      case 'rpc': {
+        const payload = { param: { a: 1 }, data: dataOf(scenario.dataBytes) };
+        const call = (): Promise<unknown> =>
+          client.fetch('/echo', { payload }).then((reply) => {
+            if (reply.status !== 0) throw new Error(`status ${reply.status}`);
+          });
+        report({ id: scenario.id, value: await callsPerSecond(call, scenario.inFlight, timing), unit: 'calls/s' });
+        break;
+      }
+      case 'publish': {
+        const subscribers = await Promise.all(Array.from({ length: scenario.subscribers }, () => connect(url)));
+        const counts = subscribers.map(() => 0);
+        await Promise.all(
+          subscribers.map(async (sub, i) => {
+            sub.on('message', () => counts[i]++);
+            await sub.subscribe('/bench/pub');
+          }),
+        );
+        const start = process.hrtime.bigint();
+        await client.fetch('/bench/publish', { payload: { param: { n: scenario.messages, quick: scenario.quick } } });
+        const total = (): number => counts.reduce((a, b) => a + b, 0);
+        if (scenario.quick) await whenQuiet(total, 200);
+        else await until(() => total() === scenario.messages * scenario.subscribers, 120_000, 'publishes');
+        const seconds = secondsSince(start) - (scenario.quick ? 0.2 : 0);
+        const loss = 1 - total() / (scenario.messages * scenario.subscribers);
+        report({
+          id: scenario.id,
+          value: total() / seconds,
+          unit: 'msgs/s',
+          extra: scenario.quick ? `loss ${(loss * 100).toFixed(1)}%` : undefined,
+        });
+        await Promise.all(subscribers.map((sub) => sub.close()));
+        break;
+      }
+      case 'datagram': {
+        const payload = { param: { a: 1 } };
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < scenario.messages; i++) {
+          client.datagram('/bench/dg', payload);
+          if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+        }
+        const reply = await client.fetch('/bench/count');
+        const count = (reply.payload.param as { count: number }).count;
+        if (count !== scenario.messages) throw new Error(`server counted ${count} of ${scenario.messages} datagrams`);
+        report({ id: scenario.id, value: count / secondsSince(start), unit: 'msgs/s' });
+        break;
+      }
+      case 'stream': {
+        const start = process.hrtime.bigint();
+        const reply = await client.fetch('/bench/stream', { payload: { param: { bytes: scenario.bytes } } });
+        const stream = client.createStream(reply.tunid);
+        let bytes = 0;
+        stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        await new Promise((resolve, reject) => stream.once('end', resolve).once('error', reject));
+        if (bytes !== scenario.bytes) throw new Error(`stream carried ${bytes} of ${scenario.bytes} bytes`);
+        report({ id: scenario.id, value: bytes / 1024 / 1024 / secondsSince(start), unit: 'MiB/s' });
+        break;
+      }
+      case 'rss': {
+        const rss: number[] = [];
+        let done = 0;
+        const payload = { param: { a: 1 } };
+        for (const target of scenario.calls) {
+          await Promise.all(
+            Array.from({ length: 128 }, async () => {
+              while (done < target) {
+                done++;
+                await client.fetch('/echo', { payload });
+              }
+            }),
+          );
+          const stats = await client.fetch('/bench/stats');
+          rss.push((stats.payload.param as { rss: number }).rss);
+        }
+        const mb = rss.map((r) => (r / 1024 / 1024).toFixed(0)).join(' → ');
+        report({ id: scenario.id, value: rss[rss.length - 1] / rss[0], unit: 'rss ratio', extra: `${mb} MiB` });
+        break;
+      }
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { url, scenarios, timing } = JSON.parse(process.env.BENCH_JOB ?? '{}') as { url: string; scenarios: Scenario[]; timing: Timing };
+  for (const scenario of scenarios) await run(url, scenario, timing);
+  tell({ type: 'done', maxRss: maxRss() });
+}
+
+main().catch(fail);

@@ -1,0 +1,54 @@
+/** A Nest microservice with one echo handler, on VsoaServerStrategy or on Nest's own TCP transport. */
+import 'reflect-metadata';
+import { createServer } from 'node:net';
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { VsoaServerStrategy } from '@vsoa/nestjs';
+import { answerStats, fail, tell } from '../child';
+
+@Controller()
+class EchoController {
+  @MessagePattern('/echo')
+  echo(@Payload() param: unknown): unknown {
+    return param;
+  }
+}
+
+@Module({ controllers: [EchoController] })
+class BenchModule {}
+
+/** A free TCP port (Nest's TCP transport does not report the port it got for port 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const transport = process.argv[2];
+  if (transport === 'vsoa') {
+    const strategy = new VsoaServerStrategy({ host: '127.0.0.1', port: 0 });
+    const app = await NestFactory.createMicroservice(BenchModule, { strategy, logger: false });
+    await app.listen();
+    answerStats();
+    tell({ type: 'ready', port: strategy.unwrap().address()!.port });
+    return;
+  }
+  const port = await freePort();
+  const app = await NestFactory.createMicroservice(BenchModule, {
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  });
+  await app.listen();
+  answerStats();
+  tell({ type: 'ready', port });
+}
+
+main().catch(fail);

@@ -1,0 +1,49 @@
+/** The official `vsoa` package's server with the bench's commands. */
+import * as vsoa from 'vsoa';
+import { answerStats, fail, maxRss, tell, yieldLoop } from '../child';
+
+async function main(): Promise<void> {
+  const server = new vsoa.Server({ info: { name: 'bench' } });
+  let datagrams = 0;
+  server.ondata = () => datagrams++;
+  server.on('/echo', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc, payload: vsoa.VsoaPayload) => cli.reply(0, req.seqno, payload));
+  server.on('/bench/count', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc) => {
+    cli.reply(0, req.seqno, { param: { count: datagrams } });
+    datagrams = 0;
+  });
+  server.on('/bench/stats', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc) =>
+    cli.reply(0, req.seqno, { param: { rss: process.memoryUsage().rss, maxRss: maxRss() } }),
+  );
+  server.on('/bench/publish', async (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc, payload: vsoa.VsoaPayload) => {
+    const { n, quick } = payload.param as { n: number; quick: boolean };
+    const message = { param: { a: 1 } };
+    for (let i = 0; i < n; i++) {
+      server.publish('/bench/pub', message, quick);
+      if (i % 256 === 255) await yieldLoop();
+    }
+    cli.reply(0, req.seqno, { param: { sent: n } });
+  });
+  server.on('/bench/stream', (cli: vsoa.RemoteClient, req: vsoa.VsoaRpc, payload: vsoa.VsoaPayload) => {
+    const { bytes } = payload.param as { bytes: number };
+    const stream = server.createStream(10_000);
+    cli.reply(0, req.seqno, stream.tunid);
+    const chunk = Buffer.alloc(64 * 1024);
+    let left = bytes;
+    const pump = (): void => {
+      while (left > 0) {
+        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+        left -= piece.length;
+        if (!stream.write(piece)) return void stream.once('drain', pump);
+      }
+      stream.end();
+    };
+    stream.once('connect', pump);
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.start({ domain: vsoa.AF_INET, addr: '127.0.0.1', port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
+  );
+  answerStats();
+  tell({ type: 'ready', port: server.address()!.port });
+}
+
+main().catch(fail);
