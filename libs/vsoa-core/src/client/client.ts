@@ -266,7 +266,9 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
     const link = this.link;
     if (!link || !link.open) return Promise.reject(new VsoaError('NOT_CONNECTED', `${what}: not connected`));
     const { seqno, promise } = this.pendingCalls.add<T>(timeout ?? this.timeout, what);
-    const packet = encodePacket({ ...fields, seqno });
+    // `fields` is always a fresh object from the caller: give it the seqno rather than copy it.
+    fields.seqno = seqno;
+    const packet = encodePacket(fields);
     if (packet.length > MAX_PACKET_LENGTH) {
       this.pendingCalls.reject(seqno, new VsoaError('TOO_LARGE', `${what}: ${packet.length} bytes exceeds ${MAX_PACKET_LENGTH}`));
     } else if (!link.write(packet)) {

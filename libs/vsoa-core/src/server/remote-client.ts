@@ -401,6 +401,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
 
   /** Flushes what is queued, then closes; gives up waiting after a second. */
   private endSoon(): void {
+    this.writer.flushNow();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }

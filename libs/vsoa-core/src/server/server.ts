@@ -97,7 +97,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       passwd: options.passwd ?? '',
       raw: options.raw ?? false,
       handshakeTimeout: options.handshakeTimeout ?? 5000,
-      maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
+      maxQueuedBytes: options.maxQueuedBytes ?? 16 * 1024 * 1024,
       sendTimeout: options.sendTimeout ?? 5000,
       allowQuickOverTls: options.allowQuickOverTls ?? false,
     };

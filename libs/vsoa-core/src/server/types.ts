@@ -47,7 +47,8 @@ export interface VsoaServerOptions {
   raw?: boolean;
   /** A connection that has not completed the handshake by then is closed (ms). Default 5000. */
   handshakeTimeout?: number;
-  /** Per-client send queue budget in bytes before a slow client is dropped. Default 8 MiB. */
+  /** Per-client send queue budget in bytes before a slow client is dropped. Default 16 MiB:
+   * room for a client that keeps 128 calls of 64 KiB in flight. */
   maxQueuedBytes?: number;
   /** How long a client's send queue may stay undrained before it is dropped (ms). Default 5000. */
   sendTimeout?: number;

@@ -9,23 +9,48 @@ export interface PacketWriterOptions {
   onStall: (reason: string) => void;
 }
 
+/** Batches up to this many bytes are copied into one buffer; larger ones are written as a writev. */
+const COALESCE_LIMIT = 64 * 1024;
+/** Packets this big are written at once instead of waiting for the end of the turn. */
+const DIRECT_WRITE = 16 * 1024;
+
 /**
- * Writes packets to a socket, batching every packet of one event-loop turn into a single
- * `writev` (cork on the first write of a turn, uncork on the next tick). When the peer stops
+ * Writes packets to a socket, batching every packet of one event-loop turn into a single write
+ * on the next tick. When the peer stops
  * reading, packets queue within a byte budget; past the budget, or when the queue does not drain
  * within the stall timeout, the peer is dropped so that it never stalls anyone else.
  */
 export class PacketWriter {
-  private corked = false;
+  /** Packets of this event-loop turn, sent together on the next tick. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
   private stallTimer: NodeJS.Timeout | null = null;
   private dropped = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-    // What the kernel did not take now waits in memory: that is what the budget bounds. Checked
-    // here rather than per write, so that one turn's burst to a fast reader is not mistaken for
-    // a slow one.
-    if (this.socket.writableLength > this.options.maxQueuedBytes) {
+  private readonly flush = (): void => {
+    const batch = this.batch;
+    const bytes = this.batchBytes;
+    if (batch.length === 0) return; // already sent by a big packet's write
+    this.batch = [];
+    this.batchBytes = 0;
+    const socket = this.socket;
+    if (this.dropped || socket.destroyed || !socket.writable) return;
+    // Small packets are copied into one buffer: one write, and no per-packet work in writev.
+    // Large ones go as they are, corked into one writev, to save the copy.
+    let flushed: boolean;
+    if (batch.length === 1) flushed = socket.write(batch[0]);
+    else if (bytes <= COALESCE_LIMIT) flushed = socket.write(Buffer.concat(batch, bytes));
+    else {
+      socket.cork();
+      for (const packet of batch) socket.write(packet);
+      socket.uncork();
+      flushed = socket.writableLength === 0;
+    }
+    if (!flushed && !this.stallTimer) {
+      this.stallTimer = setTimeout(() => this.drop(`send queue not drained in ${this.options.stallTimeout} ms`), this.options.stallTimeout);
+      this.stallTimer.unref();
+    }
+    // What the kernel did not take waits in memory: that is what the budget bounds.
+    if (socket.writableLength > this.options.maxQueuedBytes) {
       this.drop(`send queue over ${this.options.maxQueuedBytes} bytes`);
     }
   };
@@ -52,17 +77,23 @@ export class PacketWriter {
   write(packet: Buffer): boolean {
     const socket = this.socket;
     if (this.dropped || socket.destroyed || !socket.writable) return false;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(this.uncork);
+    if (packet.length >= DIRECT_WRITE) {
+      // A big packet goes out now (after what is batched, to keep the order): batching it would
+      // only delay the peer's start on it, and there is no syscall to save.
+      this.batch.push(packet);
+      this.batchBytes += packet.length;
+      this.flush();
+      return true;
     }
-    if (socket.write(packet)) return true;
-    if (!this.stallTimer) {
-      this.stallTimer = setTimeout(() => this.drop(`send queue not drained in ${this.options.stallTimeout} ms`), this.options.stallTimeout);
-      this.stallTimer.unref();
-    }
+    if (this.batch.length === 0) process.nextTick(this.flush);
+    this.batch.push(packet);
+    this.batchBytes += packet.length;
     return true;
+  }
+
+  /** Sends what is batched now (before an end() or a close). */
+  flushNow(): void {
+    if (this.batch.length > 0) this.flush();
   }
 
   /** Stops timers; call when the socket closes. */
