@@ -33,14 +33,15 @@ function freePort(): Promise<number> {
 async function main(): Promise<void> {
   const transport = process.argv[2];
   if (transport === 'vsoa') {
-    const strategy = new VsoaServerStrategy({ host: '127.0.0.1', port: 0 });
+    // BENCH_PORT fixes the port, for profiling the server on its own.
+    const strategy = new VsoaServerStrategy({ host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) });
     const app = await NestFactory.createMicroservice(BenchModule, { strategy, logger: false });
     await app.listen();
     answerStats();
     tell({ type: 'ready', port: strategy.unwrap().address()!.port });
     return;
   }
-  const port = await freePort();
+  const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
   const app = await NestFactory.createMicroservice(BenchModule, {
     transport: Transport.TCP,
     options: { host: '127.0.0.1', port },

@@ -105,6 +105,20 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
     });
   }
 
+  /**
+   * As ClientProxy's, minus the connect step once the link is up: Nest wraps every call in
+   * `defer(connect)` + `mergeMap`, which costs more than the VSOA call itself.
+   */
+  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (!this.client?.connected || pattern === undefined || pattern === null || data === undefined || data === null) {
+      return super.send<TResult, TInput>(pattern, data);
+    }
+    return new Observable<TResult>((observer) => {
+      const callback = this.createObserver(observer);
+      return this.publish(this.createPacket(pattern, data), callback);
+    });
+  }
+
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const client = this.client;
     if (!client) {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { CustomTransportStrategy, Server, WritePacket } from '@nestjs/microservices';
+import { CustomTransportStrategy, MessageHandler, Server, WritePacket } from '@nestjs/microservices';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseVsoaUrl, RemoteClient, UrlRouter, VsoaPayload, VsoaRequest, VsoaServer, VsoaServerEvents, VsoaStatus } from '@vsoa/core';
-import type { WorkQueue } from '@vsoa/core';
+import type { CommandHandler, WorkQueue } from '@vsoa/core';
 import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
@@ -30,6 +30,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   private readonly pendingListeners: Array<[keyof VsoaServerEvents, (...args: never[]) => void]> = [];
 
   private readonly workQueues: VsoaWorkQueues;
+  private readonly handlerCache = new Map<string, MessageHandler | null>();
 
   constructor(
     private readonly options: VsoaServerStrategyOptions = {},
@@ -42,6 +43,25 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   /** The work queue called `name` (what `@MessagePattern(url, { workQueue: name })` handlers run on). */
   workQueue(name: string): WorkQueue {
     return this.workQueues.get(name);
+  }
+
+  /**
+   * Nest resolves a pattern by trying `JSON.parse` on it first, which throws for every URL: that
+   * exception cost more than the rest of a call. Our patterns are the registered URLs, so the
+   * answer is kept per pattern (and forgotten when handlers change).
+   */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    let handler = this.handlerCache.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      this.handlerCache.set(pattern, handler);
+    }
+    return handler;
+  }
+
+  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler?: boolean, extras?: Record<string, unknown>): void {
+    this.handlerCache.clear();
+    super.addHandler(pattern, callback, isEventHandler, extras);
   }
 
   /** Starts the VSOA server; calls `callback()` when listening or `callback(error)`. */
@@ -105,7 +125,11 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       else {
         const queueName: unknown = handler.extras?.workQueue;
         const workQueue = typeof queueName === 'string' ? this.workQueues.get(queueName) : undefined;
-        server.command(pattern, (cli, req, payload) => this.onRequest(cli, req, payload), { workQueue });
+        // On a work queue the call holds the queue until it is answered.
+        const command: CommandHandler = workQueue
+          ? (cli, req, payload) => new Promise<void>((settled) => this.onRequest(cli, req, payload, settled))
+          : (cli, req, payload) => this.onRequest(cli, req, payload);
+        server.command(pattern, command, { workQueue });
       }
     }
     server.on('datagram', (cli, dgUrl, payload, quick) => this.onDatagram(cli, dgUrl, payload, quick));
@@ -115,50 +139,55 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     this._status$.next(VsoaServerStatus.LISTENING);
   }
 
-  /** Runs the handler for one RPC; settles once the call is answered (so a work queue waits for it). */
-  private onRequest(cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload): Promise<void> {
+  /**
+   * Runs the handler for one RPC. `settled` (given when the call runs on a work queue) is called
+   * once the call is answered, so that the queue waits for it.
+   */
+  private onRequest(cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload, settled?: () => void): void {
     const handler = this.getHandlerByPattern(req.pattern);
     if (!handler) {
       cli.reply(req.seqno, undefined, { status: VsoaStatus.INVALID_URL });
-      return Promise.resolve();
-    }
-    const ctx = new VsoaContext([cli, req.url, payload, req, false]);
-    const fail = (error: unknown): void => {
-      const { status, message } = errorToStatus(error);
-      cli.reply(req.seqno, { param: { error: message } }, { status });
-    };
-    return new Promise<void>((done) => {
-      let last: unknown;
-      let replied = false;
-      const respond = (packet: WritePacket): void => {
-        if (replied) return;
-        if (packet.err !== undefined && packet.err !== null) {
-          replied = true;
-          fail(packet.err);
-          done();
-          return;
-        }
-        // Keep the last value an Observable produced; the closing packet may carry none.
-        if ('response' in packet && (!packet.isDisposed || packet.response !== undefined)) last = packet.response;
-        if (!packet.isDisposed) return;
-        replied = true;
-        this.sendResult(cli, req.seqno, last).catch(fail).finally(done);
-      };
-      const run = this.handleRequest(ctx, async () => this.transformToObservable(await handler(payload.param, ctx)), respond) as unknown;
-      // A pipeline that rejects before producing a stream must still answer the call.
-      void Promise.resolve(run).catch((error: unknown) => respond({ err: error, isDisposed: true }));
-    });
-  }
-
-  /** Replies with a handler's result; a Node Readable is sent through a stream tunnel. */
-  private async sendResult(cli: RemoteClient, seqno: number, value: unknown): Promise<void> {
-    if (!(value instanceof Readable)) {
-      cli.reply(seqno, toPayload(value));
+      settled?.();
       return;
     }
+    const ctx = new VsoaContext([cli, req.url, payload, req, false]);
+    let last: unknown;
+    let replied = false;
+    const respond = (packet: WritePacket): void => {
+      if (replied) return;
+      if (packet.err !== undefined && packet.err !== null) {
+        replied = true;
+        replyError(cli, req.seqno, packet.err);
+        settled?.();
+        return;
+      }
+      // Keep the last value an Observable produced; the closing packet may carry none.
+      if ('response' in packet && (!packet.isDisposed || packet.response !== undefined)) last = packet.response;
+      if (!packet.isDisposed) return;
+      replied = true;
+      if (last instanceof Readable) {
+        this.replyWithStream(cli, req.seqno, last)
+          .catch((error: unknown) => replyError(cli, req.seqno, error))
+          .finally(settled);
+        return;
+      }
+      try {
+        cli.reply(req.seqno, toPayload(last));
+      } catch (error) {
+        replyError(cli, req.seqno, error);
+      }
+      settled?.();
+    };
+    const run = this.handleRequest(ctx, async () => this.transformToObservable(await handler(payload.param, ctx)), respond) as unknown;
+    // A pipeline that rejects before producing a stream must still answer the call.
+    if (run instanceof Promise) run.catch((error: unknown) => respond({ err: error, isDisposed: true }));
+  }
+
+  /** Answers with a stream tunnel and pipes a handler's Readable into it. */
+  private async replyWithStream(cli: RemoteClient, seqno: number, source: Readable): Promise<void> {
     const stream = await this.unwrap().createStream({ client: cli, timeout: this.options.streamTimeout });
     cli.reply(seqno, undefined, { tunid: stream.tunid });
-    pipeline(value, stream).catch((error: Error) => this.logger.warn(`stream reply to client ${cli.id} ended early: ${error.message}`));
+    pipeline(source, stream).catch((error: Error) => this.logger.warn(`stream reply to client ${cli.id} ended early: ${error.message}`));
   }
 
   private onDatagram(cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean): void {
@@ -169,4 +198,10 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       this.logger.error(`datagram handler for ${url} failed: ${(error as Error)?.message ?? error}`),
     );
   }
+}
+
+/** Answers a call with the status and message an error maps to. */
+function replyError(cli: RemoteClient, seqno: number, error: unknown): void {
+  const { status, message } = errorToStatus(error);
+  cli.reply(seqno, { param: { error: message } }, { status });
 }

@@ -13,6 +13,8 @@ export interface PacketWriterOptions {
 const COALESCE_LIMIT = 64 * 1024;
 /** Packets this big are written at once instead of waiting for the end of the turn. */
 const DIRECT_WRITE = 16 * 1024;
+/** A batch is sent once it holds this many packets, without waiting for the end of the turn. */
+const BATCH_PACKETS = 32;
 
 /**
  * Writes packets to a socket, batching every packet of one event-loop turn into a single write
@@ -88,6 +90,8 @@ export class PacketWriter {
     if (this.batch.length === 0) process.nextTick(this.flush);
     this.batch.push(packet);
     this.batchBytes += packet.length;
+    // A long turn sends as it goes, so that the peer starts working before the turn ends.
+    if (this.batch.length >= BATCH_PACKETS) this.flush();
     return true;
   }
 
