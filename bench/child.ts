@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { ChildMessage, DriverMessage, Measurement } from './scenarios';
 
 /** Sends a message to the driver (the bench runs every side in a forked child process). */
@@ -30,4 +31,16 @@ export function fail(error: unknown): never {
 /** Yields to the event loop (lets sockets flush between batches). */
 export function yieldLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A free TCP port on 127.0.0.1 (for servers that cannot report the port they got for 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -2,7 +2,8 @@
  * The benchmark driver: runs every scenario for our library, the official `vsoa` package, a raw
  * socket ceiling and the Nest layer (VsoaServerStrategy + ClientVsoa against Nest's TCP
  * transport), each side in its own process on 127.0.0.1, alternating implementations run by run,
- * and prints medians and ratios. `--quick` for a short smoke run; `--runs N`; `--only a,b`.
+ * and prints medians and ratios. `--quick` for a short smoke run; `--runs N`; `--only a,b` for
+ * some implementations; `--filter REGEX` for some scenarios.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,13 +17,17 @@ interface Options {
   quick: boolean;
   runs: number;
   impls: Impl[];
+  /** Only the scenarios whose id matches. */
+  filter: RegExp | null;
 }
 
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const runsAt = argv.indexOf('--runs');
   const onlyAt = argv.indexOf('--only');
+  const filterAt = argv.indexOf('--filter');
   return {
+    filter: filterAt >= 0 ? new RegExp(argv[filterAt + 1]) : null,
     quick,
     runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : quick ? 1 : 5,
     impls: onlyAt >= 0 ? (argv[onlyAt + 1].split(',') as Impl[]) : ALL,
@@ -116,7 +121,12 @@ async function main(): Promise<void> {
   for (let run = 1; run <= options.runs; run++) {
     for (const impl of options.impls) {
       process.stderr.write(`run ${run}/${options.runs}: ${impl} … `);
-      const result = await runImpl(impl, scenariosFor(impl, options.quick), timing);
+      const scenarios = scenariosFor(impl, options.quick).filter((s) => !options.filter || options.filter.test(s.id));
+      if (scenarios.length === 0) {
+        process.stderr.write('nothing to run\n');
+        continue;
+      }
+      const result = await runImpl(impl, scenarios, timing);
       process.stderr.write('done\n');
       const byId = values.get(impl) ?? new Map();
       values.set(impl, byId);

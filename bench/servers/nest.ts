@@ -1,11 +1,10 @@
 /** A Nest microservice with one echo handler, on VsoaServerStrategy or on Nest's own TCP transport. */
 import 'reflect-metadata';
-import { createServer } from 'node:net';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { VsoaServerStrategy } from '@vsoa/nestjs';
-import { answerStats, fail, tell } from '../child';
+import { answerStats, fail, freePort, tell } from '../child';
 
 @Controller()
 class EchoController {
@@ -17,18 +16,6 @@ class EchoController {
 
 @Module({ controllers: [EchoController] })
 class BenchModule {}
-
-/** A free TCP port (Nest's TCP transport does not report the port it got for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const transport = process.argv[2];

@@ -1,6 +1,6 @@
 /** The official `vsoa` package's server with the bench's commands. */
 import * as vsoa from 'vsoa';
-import { answerStats, fail, maxRss, tell, yieldLoop } from '../child';
+import { answerStats, fail, freePort, maxRss, tell, yieldLoop } from '../child';
 
 async function main(): Promise<void> {
   const server = new vsoa.Server({ info: { name: 'bench' } });
@@ -39,8 +39,11 @@ async function main(): Promise<void> {
     };
     stream.once('connect', pump);
   });
+  // A fixed port: started on port 0 it puts its UDP socket on another port, which its own client
+  // never learns, and every quick publish is lost.
+  const port = await freePort();
   await new Promise<void>((resolve, reject) =>
-    server.start({ domain: vsoa.AF_INET, addr: '127.0.0.1', port: 0 }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
+    server.start({ domain: vsoa.AF_INET, addr: '127.0.0.1', port }, undefined, (error?: Error) => (error ? reject(error) : resolve())),
   );
   answerStats();
   tell({ type: 'ready', port: server.address()!.port });

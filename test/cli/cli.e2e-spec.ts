@@ -165,7 +165,7 @@ describe('call', () => {
   it('exits 3 with one line when the reply does not come within --timeout', async () => {
     const result = await run(['call', `${base}/slow`, '--passwd', PASSWD, '--timeout', '300']);
     expect(result.code).toBe(3);
-    expectOneErrorLine(result, /^vsoa call: timeout: .*\/slow timed out/);
+    expectOneErrorLine(result, /^vsoa call: timeout: .*\/slow: no reply in \d+ ms/);
   });
 
   it('exits 2 with one line on a --param that is not JSON, before connecting', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { PositionServer } from '@vsoa/core';
-import { answerQuery, loadPositionTable, PositionTable } from './position-table';
+import { answerQuery, PositionServer } from '@vsoa/core';
+import type { PositionTable } from '@vsoa/core';
+import { loadPositionTable } from './position-table';
 
 /** A running position service: reload the table (also on SIGHUP), close. */
 export interface PositionApp {

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookup } from '@vsoa/core';
+import { lookup, parsePositionTable } from '@vsoa/core';
 import type { LookupOptions } from '@vsoa/core';
 import { PositionApp, startPositionApp } from './main';
-import { parsePositionTable } from './position-table';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsoa-position-app-'));
 

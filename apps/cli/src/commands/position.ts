@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { PositionServer } from '@vsoa/core';
-import type { PositionServerOptions } from '@vsoa/core';
+import { answerQuery, parsePositionTable, PositionServer } from '@vsoa/core';
+import type { PositionTable } from '@vsoa/core';
 import { Command, nextStopSignal, out, showHelp } from '../command';
 import { ExitCode, fileProblem, UsageError } from '../errors';
 import { expectPositionals, HELP_OPTION, parseCommandLine, parseInteger } from '../options';
@@ -49,22 +49,16 @@ export const positionCommand: Command = {
   },
 };
 
-/** A server holding the file's table; the core checks every entry. */
+/** A server answering from the file's table (names to entries, one per address family). */
 async function serverFromTable(file: string): Promise<{ server: PositionServer; names: string[] }> {
-  let table: unknown;
+  let table: PositionTable;
   try {
-    table = JSON.parse(await readFile(file, 'utf8'));
+    table = parsePositionTable(await readFile(file, 'utf8'), `--table ${file}`);
   } catch (error) {
-    throw new UsageError(`--table ${file}: ${error instanceof SyntaxError ? `not JSON (${error.message})` : fileProblem(error)}`);
+    throw new UsageError(
+      error instanceof Error && error.message.startsWith('--table') ? error.message : `--table ${file}: ${fileProblem(error)}`,
+    );
   }
-  if (table === null || typeof table !== 'object' || (Array.isArray(table) && table.some((e) => e === null || typeof e !== 'object'))) {
-    throw new UsageError(`--table ${file}: expected an object of names or a list of entries`);
-  }
-  try {
-    const server = new PositionServer({ table: table as PositionServerOptions['table'] });
-    const names = Array.isArray(table) ? table.map((e: { name?: unknown }) => String(e.name)) : Object.keys(table);
-    return { server, names };
-  } catch (error) {
-    throw new UsageError(`--table ${file}: ${(error as Error).message}`);
-  }
+  const server = new PositionServer({ onquery: (query, reply) => reply(answerQuery(table, query)) });
+  return { server, names: [...new Set([...table.values()].flat().map((entry) => entry.name))] };
 }

@@ -4,6 +4,7 @@ interface Pending<T> {
   resolve: (value: T) => void;
   reject: (error: Error) => void;
   deadline: number;
+  timeout: number;
   what: string;
 }
 
@@ -34,6 +35,7 @@ export class PendingCalls {
         resolve: resolve as (value: unknown) => void,
         reject,
         deadline: Date.now() + timeout,
+        timeout,
         what,
       });
     });
@@ -84,7 +86,7 @@ export class PendingCalls {
     for (const [seqno, call] of this.calls) {
       if (call.deadline <= now) {
         this.remove(seqno);
-        call.reject(new VsoaError('TIMEOUT', `${call.what} timed out`));
+        call.reject(new VsoaError('TIMEOUT', `${call.what}: no reply in ${call.timeout} ms`));
       }
     }
   }

@@ -21,3 +21,5 @@ export type {
   PositionServerAddress,
   LookupOptions,
 } from './position-types';
+export { parsePositionTable, answerQuery } from './position-table';
+export type { PositionTable } from './position-table';

@@ -52,7 +52,7 @@ export type VsoaMethod = 'GET' | 'SET';
 
 const STATUS_NAMES = new Map<number, string>(Object.entries(VsoaStatus).map(([name, code]) => [code, name]));
 
-/** Name of a status code (`'INVALID_URL'`), or `'APP_<n>'` for application-defined ones. */
+/** Name of a status code (`'INVALID_URL'`), or `'STATUS_<n>'` for application-defined ones. */
 export function statusName(status: number): string {
   return STATUS_NAMES.get(status) ?? `STATUS_${status}`;
 }
