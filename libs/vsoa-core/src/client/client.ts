@@ -9,6 +9,7 @@ import { defaultLogger, VsoaLogger } from '../logger';
 import { VsoaClientStream } from '../stream/client-stream';
 import type { StreamOptions } from '../stream/tunnel-stream';
 import { Link } from './link';
+import { Regulator } from './regulator';
 import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
 import { parseVsoaUrl } from './vsoa-url';
@@ -31,6 +32,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
   private readonly subscriptions = new SubscriptionSet();
   private robotLoop: Robot | null = null;
   private _priority = 0;
+  private readonly regulator = new Regulator((url, payload, quick) => this.emit('message', url, payload, quick));
 
   constructor(options: VsoaClientOptions = {}) {
     super();
@@ -233,6 +235,23 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
     return new VsoaClientStream(link.remoteAddress, tunid, link.tlsOptions, options);
   }
 
+  /**
+   * Delivers publishes under `url` (exact, or a prefix ending in `/`) at most once per
+   * `interval` ms per URL: the latest message of each interval, the others dropped. For
+   * high-rate sources read at a lower rate. Undo with `unregulate(url)`.
+   */
+  regulate(url: string, interval: number): this {
+    if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`);
+    if (!Number.isFinite(interval) || interval <= 0) throw new VsoaError('INVALID_ARGUMENT', `interval must be > 0 ms, got ${interval}`);
+    this.regulator.add(url, interval);
+    return this;
+  }
+
+  /** Stops regulating `url`; returns whether it was regulated. */
+  unregulate(url: string): boolean {
+    return this.regulator.remove(url);
+  }
+
   /** The server's TLS certificate, on a TLS link. */
   peerCertificate(): PeerCertificate | null {
     const cert = this.link?.tlsSocket?.getPeerCertificate();
@@ -241,6 +260,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
 
   /** Closes the link (and stops the robot). Pending calls reject with CLOSED. */
   async close(): Promise<void> {
+    this.regulator.clear();
     this.robotLoop?.stop();
     this.robotLoop = null;
     this.link?.destroy();
@@ -329,6 +349,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
       this.logger.debug(`dropped ${isPublish ? 'publish' : 'datagram'} on ${packet.url}: param is not JSON`);
       return;
     }
+    if (isPublish && this.regulator.offer(packet.url, payload, quick)) return;
     this.emit(isPublish ? 'message' : 'datagram', packet.url, payload, quick);
   }
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { createServer as createTlsServer, TlsOptions } from 'node:tls';
-import { MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '../protocol/constants';
+import { MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, UrlRouter } from '../url';
@@ -17,6 +17,7 @@ import type {
   CommandHandler,
   CommandOptions,
   CreateStreamOptions,
+  ResourceOptions,
   ListenOptions,
   SendOptions,
   VsoaServerCounters,
@@ -28,6 +29,15 @@ export interface VsoaServerEvents {
   client: [cli: RemoteClient, connected: boolean];
   /** A datagram from a client, over TCP or (quick) UDP. */
   datagram: [cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean];
+}
+
+/** The default SET of a resource: an object param's keys onto the state object; else ARGUMENTS. */
+function mergeInto(state: unknown, param: unknown): number {
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!isObject(state) || !isObject(param)) return VsoaStatus.ARGUMENTS;
+  Object.assign(state, param);
+  return 0;
 }
 
 /** Wraps a handler so each call is a job on `queue`; its failure still reaches the caller's reply. */
@@ -158,6 +168,36 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     const queue = options.workQueue;
     this.router.set(url, queue ? queuedHandler(handler, queue) : handler);
     return this;
+  }
+
+  /**
+   * Serves a synced resource at `url`: GET answers the state; SET applies it (through `set`, or
+   * by merging an object param into the state object), answers the new state and publishes it
+   * on `url` to subscribers. A SET without a param, or refused by `set`, changes nothing.
+   */
+  resource<T>(url: string, options: ResourceOptions<T>, commandOptions: CommandOptions = {}): this {
+    return this.command(
+      url,
+      async (cli, req, payload) => {
+        if (req.method === 'GET') {
+          cli.reply(req.seqno, { param: options.get() });
+          return;
+        }
+        if (payload.param === undefined) {
+          cli.reply(req.seqno, { param: { error: 'SET needs a param' } }, { status: VsoaStatus.ARGUMENTS });
+          return;
+        }
+        const status = options.set ? await options.set(payload.param, payload) : mergeInto(options.get(), payload.param);
+        if (status) {
+          cli.reply(req.seqno, undefined, { status });
+          return;
+        }
+        const state = options.get();
+        cli.reply(req.seqno, { param: state });
+        this.publish(url, { param: state });
+      },
+      commandOptions,
+    );
   }
 
   /** Removes a command; returns whether it existed. */

@@ -25,6 +25,20 @@ export interface VsoaRequest {
  */
 export type CommandHandler = (cli: RemoteClient, req: VsoaRequest, payload: VsoaPayload) => unknown;
 
+/**
+ * A synced resource (the official packages' "syncer"): GET answers `get()`, SET applies the
+ * param and publishes the new state on the resource's URL.
+ */
+export interface ResourceOptions<T = unknown> {
+  /** The current state. */
+  get: () => T;
+  /**
+   * Applies a SET. Return (or resolve) nothing or 0 to accept, or a status (2–6, 128–255) to
+   * refuse it. Without `set`, a SET with an object param is merged into the state object.
+   */
+  set?: (param: unknown, payload: VsoaPayload) => number | void | Promise<number | void>;
+}
+
 export interface CommandOptions {
   /** Run this command's calls through a work queue (one at a time, in order). */
   workQueue?: WorkQueue;
