@@ -12,7 +12,7 @@ import { ClientProxy, ClientsModule, CONTEXT, MessagePattern, Payload, RequestCo
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { VsoaClient, WorkQueue } from '@vsoa/core';
-import { ClientVsoa, InjectWorkQueue, VSOA_TRANSPORT, VsoaContext, VsoaModule, VsoaServerStrategy } from '@vsoa/nestjs';
+import { ClientVsoa, InjectWorkQueue, VSOA_TRANSPORT, VsoaContext, VsoaModule, VsoaResource, VsoaServerStrategy } from '@vsoa/nestjs';
 import { readDigest } from '../helpers/stream-data';
 
 const FILE = join(__dirname, '..', '..', 'README.md');
@@ -60,6 +60,16 @@ class DeviceController {
   }
 }
 
+/** Resources on a provider: a primitive (replaced by SET) and one a handler overrides. */
+@Injectable()
+class DriveSettings {
+  @VsoaResource('/mode')
+  mode = 'eco';
+
+  @VsoaResource('/move')
+  shadowed = { never: 'served' };
+}
+
 let instances = 0;
 
 /** A transient helper: every consumer (here, every per-call controller) gets its own. */
@@ -89,7 +99,7 @@ class ScopedController {
 @Module({
   imports: [VsoaModule.forRoot({ host: '127.0.0.1', port: 0, info: { name: 'features' }, workQueues: ['device'] })],
   controllers: [DeviceController, ScopedController],
-  providers: [CallTracker],
+  providers: [CallTracker, DriveSettings],
 })
 class AppModule {}
 
@@ -184,6 +194,16 @@ describe('Nest transport features', () => {
       strategy.setOnProcessingStartHook((_t, _c, done) => done());
       strategy.setOnProcessingEndHook(() => undefined);
     }
+  });
+
+  it('serves @VsoaResource properties: GET reads, SET replaces and publishes; a handler on the same URL wins', async () => {
+    expect((await client.fetch('/mode')).payload.param).toBe('eco');
+    await client.subscribe('/mode');
+    const published = new Promise<unknown>((resolve) => client.once('message', (_url, payload) => resolve(payload.param)));
+    expect((await client.fetch('/mode', { method: 'SET', payload: { param: 'sport' } })).payload.param).toBe('sport');
+    expect(await published).toBe('sport');
+    expect(app.get(DriveSettings).mode).toBe('sport');
+    expect((await client.fetch('/move', { payload: { param: 3 } })).payload.param).toBe('moved 3');
   });
 
   it('works as ClientsModule.registerAsync customClass', async () => {

@@ -10,7 +10,7 @@ import { LightService, LightState } from './light.service';
 /** The file `/file` streams: DEMO_FILE, or the README of the directory the demo runs in. */
 const DEMO_FILE = process.env.DEMO_FILE ?? join(process.cwd(), 'README.md');
 
-/** The same light over HTTP (GET/PUT /light) and VSOA (GET/SET /light, datagrams on /sensor/). */
+/** The same light over HTTP (GET/PUT /light) and VSOA (GET/SET /light, a resource of LightService), datagrams on /sensor/. */
 @Controller()
 export class LightController {
   private readonly logger = new Logger('Sensors');
@@ -24,15 +24,6 @@ export class LightController {
 
   @Put('light')
   httpPut(@Body() change: Partial<LightState>): LightState {
-    return this.light.set(change);
-  }
-
-  @MessagePattern('/light')
-  vsoaLight(@Payload() change: Partial<LightState> | undefined, @Ctx() ctx: VsoaContext): LightState {
-    if (ctx.method !== 'SET') return this.light.get();
-    if (typeof change !== 'object' || change === null) {
-      throw new RpcException({ status: VsoaStatus.ARGUMENTS, message: 'expected {"on": boolean, "brightness": 0-100}' });
-    }
     return this.light.set(change);
   }
 

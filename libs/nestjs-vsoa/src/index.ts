@@ -5,6 +5,7 @@ export { ClientVsoa } from './client-vsoa';
 export type { VsoaClientEventsMap, VsoaMessage } from './client-vsoa';
 export { VsoaContext } from './vsoa.context';
 export { VsoaModule } from './vsoa.module';
+export { VsoaResource, VsoaResourceExplorer } from './vsoa-resource';
 export { VsoaPublisher } from './vsoa.publisher';
 export { VsoaRecord, VsoaRecordBuilder } from './vsoa-record';
 export type { VsoaRecordOptions } from './vsoa-record';

@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { VsoaResourceExplorer } from './vsoa-resource';
 import { VsoaServerStrategy } from './vsoa.server';
 import { VsoaPublisher } from './vsoa.publisher';
 import { getWorkQueueToken, VsoaWorkQueues } from './vsoa-work-queues';
@@ -25,10 +27,12 @@ export class VsoaModule {
     return {
       module: VsoaModule,
       global: true,
+      imports: [DiscoveryModule],
       providers: [
         { provide: VsoaServerStrategy, useValue: strategy },
         { provide: VsoaPublisher, useFactory: () => new VsoaPublisher(strategy) },
         { provide: VsoaWorkQueues, useValue: workQueues },
+        VsoaResourceExplorer,
         ...queueProviders,
       ],
       exports: [VsoaServerStrategy, VsoaPublisher, VsoaWorkQueues, ...queueProviders.map((p) => p.provide)],

@@ -3,7 +3,7 @@ import { CustomTransportStrategy, MessageHandler, Server, WritePacket } from '@n
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseVsoaUrl, RemoteClient, UrlRouter, VsoaPayload, VsoaRequest, VsoaServer, VsoaServerEvents, VsoaStatus } from '@vsoa/core';
-import type { CommandHandler, WorkQueue } from '@vsoa/core';
+import type { CommandHandler, ResourceOptions, WorkQueue } from '@vsoa/core';
 import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
@@ -31,6 +31,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
 
   private readonly workQueues: VsoaWorkQueues;
   private readonly handlerCache = new Map<string, MessageHandler | null>();
+  private readonly resources = new Map<string, ResourceOptions>();
 
   constructor(
     private readonly options: VsoaServerStrategyOptions = {},
@@ -98,6 +99,17 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     return this.server as T;
   }
 
+  /**
+   * Serves a synced resource at `url` (see `VsoaServer.resource`): GET answers `get()`, SET
+   * applies the param and publishes the new state. Registered now, or when the server starts.
+   * A `@MessagePattern` on the same URL wins.
+   */
+  resource<T>(url: string, options: ResourceOptions<T>): this {
+    this.resources.set(url, options as ResourceOptions);
+    if (this.server && !this.getHandlerByPattern(url)) this.server.resource(url, options);
+    return this;
+  }
+
   /** Publishes on `url` (0 subscribers reached when not listening). */
   publish(url: string, payload?: VsoaPayload, options?: { quick?: boolean }): number {
     return this.server ? this.server.publish(url, payload, options) : 0;
@@ -132,6 +144,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
         server.command(pattern, command, { workQueue });
       }
     }
+    for (const [url, resource] of this.resources) if (!this.messageHandlers.has(url)) server.resource(url, resource);
     server.on('datagram', (cli, dgUrl, payload, quick) => this.onDatagram(cli, dgUrl, payload, quick));
     for (const [event, listener] of this.pendingListeners.splice(0)) server.on(event, listener as never);
     await server.listen({ host: target.host, port: target.port, tls });
