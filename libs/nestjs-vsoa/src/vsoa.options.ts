@@ -1,5 +1,5 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import type { RobotOptions, VsoaLogger, VsoaServerOptions } from '@vsoa/core';
+import type { RobotOptions, UpstreamOptions, VsoaLogger, VsoaServerOptions } from '@vsoa/core';
 
 /** Options of the VSOA server strategy. Give `url` (`vsoa://host:port`) or `host` and `port`. */
 export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logger'> {
@@ -14,6 +14,12 @@ export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logg
   streamTimeout?: number;
   /** How long `close()` lets calls in flight finish before closing connections (ms). Default 5000. */
   closeTimeout?: number;
+  /**
+   * Gateway routes: URL prefix → upstream (`'vsoa://host:port'`, `'vsoa://name'`, or that with
+   * options). `/car/x` is forwarded to the upstream of `/car` as `/x`; handlers of the app win
+   * for their own URLs.
+   */
+  proxy?: Record<string, string | ({ url: string } & UpstreamOptions)>;
   /** Names of the work queues to provide (`@InjectWorkQueue(name)`); `forRoot` only. */
   workQueues?: string[];
 }

@@ -2,8 +2,18 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server, WritePacket } from '@nestjs/microservices';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseVsoaUrl, RemoteClient, UrlRouter, VsoaPayload, VsoaRequest, VsoaServer, VsoaServerEvents, VsoaStatus } from '@vsoa/core';
-import type { CommandHandler, ResourceOptions, WorkQueue } from '@vsoa/core';
+import {
+  parseVsoaUrl,
+  ProxyRoutes,
+  RemoteClient,
+  UrlRouter,
+  VsoaPayload,
+  VsoaRequest,
+  VsoaServer,
+  VsoaServerEvents,
+  VsoaStatus,
+} from '@vsoa/core';
+import type { CommandHandler, ResourceOptions, VsoaClient, WorkQueue } from '@vsoa/core';
 import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
@@ -32,6 +42,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   private readonly workQueues: VsoaWorkQueues;
   private readonly handlerCache = new Map<string, MessageHandler | null>();
   private readonly resources = new Map<string, ResourceOptions>();
+  private routes: ProxyRoutes | null = null;
 
   constructor(
     private readonly options: VsoaServerStrategyOptions = {},
@@ -81,6 +92,8 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     const server = this.server;
     if (!server) return;
     this.server = null;
+    await this.routes?.close();
+    this.routes = null;
     await server.close({ drainTimeout: this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT });
     this._status$.next(VsoaServerStatus.CLOSED);
   }
@@ -110,6 +123,11 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
     return this;
   }
 
+  /** The link to the upstream of a `proxy` route, once started (to watch `'connect'` / `'disconnect'`). */
+  upstream(prefix: string): VsoaClient | undefined {
+    return this.routes?.upstream(prefix);
+  }
+
   /** Publishes on `url` (0 subscribers reached when not listening). */
   publish(url: string, payload?: VsoaPayload, options?: { quick?: boolean }): number {
     return this.server ? this.server.publish(url, payload, options) : 0;
@@ -125,6 +143,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       host,
       port,
       tls,
+      proxy,
       streamTimeout: _streamTimeout,
       closeTimeout: _closeTimeout,
       workQueues: _queues,
@@ -145,6 +164,14 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       }
     }
     for (const [url, resource] of this.resources) if (!this.messageHandlers.has(url)) server.resource(url, resource);
+    if (proxy) {
+      // After the handlers: a route whose prefix a handler already serves is left to the handler.
+      this.routes = new ProxyRoutes(server, this.options.logger ?? this.logger);
+      for (const [prefix, target] of Object.entries(proxy)) {
+        const { url: upstream, ...upstreamOptions } = typeof target === 'string' ? { url: target } : target;
+        this.routes.add(prefix, upstream, upstreamOptions);
+      }
+    }
     server.on('datagram', (cli, dgUrl, payload, quick) => this.onDatagram(cli, dgUrl, payload, quick));
     for (const [event, listener] of this.pendingListeners.splice(0)) server.on(event, listener as never);
     await server.listen({ host: target.host, port: target.port, tls });

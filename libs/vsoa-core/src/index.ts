@@ -26,3 +26,6 @@ export type { StreamOptions } from './stream/tunnel-stream';
 export { WorkQueue } from './work-queue';
 export type { WorkJob, WorkQueueOptions } from './work-queue';
 export * from './position';
+export { VsoaProxy } from './proxy/proxy';
+export { ProxyRoutes } from './proxy/proxy-routes';
+export type { UpstreamOptions } from './proxy/proxy-routes';

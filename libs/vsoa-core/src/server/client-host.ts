@@ -26,7 +26,7 @@ export interface ClientHost {
   readonly draining: boolean;
   /** A client has no call in flight any more. */
   callsSettled(cli: RemoteClient): void;
-  route(url: string): { pattern: string; handler: CommandHandler } | undefined;
+  route(url: string): { pattern: string; handler: CommandHandler; rawParam: boolean } | undefined;
   sendQuick(packet: Buffer, port: number, address: string): void;
   clientConnected(cli: RemoteClient): void;
   clientClosed(cli: RemoteClient, wasConnected: boolean): void;

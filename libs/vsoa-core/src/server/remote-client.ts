@@ -21,6 +21,14 @@ function errorStatus(error: unknown): number {
   return VsoaStatus.NO_RESPONDING;
 }
 
+/** A payload as it came: the param's bytes (a Buffer), not decoded (for commands that forward it). */
+function rawPayload(packet: VsoaPacket): VsoaPayload {
+  const payload: VsoaPayload = {};
+  if (packet.param.length > 0) payload.param = packet.param;
+  if (packet.data.length > 0) payload.data = packet.data;
+  return payload;
+}
+
 export interface RemoteClientEvents {
   subscribe: [urls: string[]];
   unsubscribe: [urls: string[] | null];
@@ -317,7 +325,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     if (this.host.draining) return fail(VsoaStatus.NO_RESPONDING);
     const route = this.host.route(url);
     if (!route) return fail(VsoaStatus.INVALID_URL);
-    const payload = decodePayload(packet.param, packet.data, this.host.options.raw);
+    const payload = route.rawParam ? rawPayload(packet) : decodePayload(packet.param, packet.data, this.host.options.raw);
     if (payload === BAD_PARAM) {
       this.host.counters.badParams++;
       return fail(VsoaStatus.ARGUMENTS);

@@ -54,6 +54,12 @@ function queuedHandler(handler: CommandHandler, queue: WorkQueue): CommandHandle
     });
 }
 
+/** A registered command. */
+interface Command {
+  handler: CommandHandler;
+  rawParam: boolean;
+}
+
 /** Retries when port 0 gave a TCP port whose UDP twin is taken. */
 const PORT_PICK_ATTEMPTS = 20;
 
@@ -81,7 +87,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   private readonly options: ResolvedServerOptions;
   private readonly logger: VsoaLogger;
   private readonly warn: RateLimitedWarn;
-  private readonly router = new UrlRouter<CommandHandler>();
+  private readonly router = new UrlRouter<Command>();
   /** Connected (handshaken) clients by id. */
   private readonly connected = new Map<number, RemoteClient>();
   /** Every open connection, handshaken or not. */
@@ -133,7 +139,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       callsSettled: () => this.checkDrained(),
       route: (url) => {
         const found = this.router.find(url);
-        return found && { pattern: found.pattern, handler: found.value };
+        return found && { pattern: found.pattern, handler: found.value.handler, rawParam: found.value.rawParam };
       },
       sendQuick: (packet, port, address) => this.quick?.send(packet, port, address),
       clientConnected: (cli) => {
@@ -166,8 +172,13 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   command(url: string, handler: CommandHandler, options: CommandOptions = {}): this {
     if (!isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `command URL must start with '/': ${JSON.stringify(url)}`);
     const queue = options.workQueue;
-    this.router.set(url, queue ? queuedHandler(handler, queue) : handler);
+    this.router.set(url, { handler: queue ? queuedHandler(handler, queue) : handler, rawParam: options.rawParam === true });
     return this;
+  }
+
+  /** True when a command is registered under exactly this URL. */
+  hasCommand(url: string): boolean {
+    return this.router.find(url)?.pattern === url;
   }
 
   /**

@@ -42,6 +42,11 @@ export interface ResourceOptions<T = unknown> {
 export interface CommandOptions {
   /** Run this command's calls through a work queue (one at a time, in order). */
   workQueue?: WorkQueue;
+  /**
+   * Hand the handler the param's bytes as they came (a Buffer), not parsed: for commands that
+   * forward calls. A Buffer param in a reply is sent as it is.
+   */
+  rawParam?: boolean;
 }
 
 export interface CreateStreamOptions extends StreamOptions {
