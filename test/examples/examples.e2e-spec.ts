@@ -6,6 +6,8 @@ import { main as streamFile } from '../../examples/stream-file';
 import { main as workQueue } from '../../examples/work-queue';
 import { main as naming } from '../../examples/naming';
 import { main as tls } from '../../examples/tls';
+import { main as gateway } from '../../examples/gateway';
+import { main as resource } from '../../examples/resource';
 import { disposeTestPki, makeTestPki, TEST_CN } from '../helpers/certs';
 
 afterAll(() => disposeTestPki());
@@ -42,4 +44,16 @@ it('tls authenticates both sides and streams over TLS', async () => {
     streamed: 'a secret file',
     encrypted: true,
   });
+});
+
+it('gateway forwards a call and a subscription under /car', async () => {
+  await expect(gateway()).resolves.toEqual(['/car/speed -> {"kmh":88}', '/car/doors <- {"locked":true}']);
+});
+
+it('resource refuses a bad SET, publishes the rest, and the regulated dashboard sees fewer, latest updates', async () => {
+  const result = await resource();
+  expect(result.state).toEqual({ on: true, brightness: 100 });
+  expect(result.refused).toBe(2);
+  expect(result.last).toEqual({ on: true, brightness: 100 });
+  expect(result.updates).toBeLessThan(50);
 });
