@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { VsoaModule } from '@vsoa/nestjs';
+import { VsoaHealthIndicator } from '@vsoa/nestjs/health';
+import { HOST, VSOA_PORT } from './config';
+import { HealthController } from './health.controller';
 import { LightController } from './light.controller';
 import { LightService } from './light.service';
 
-export const HTTP_PORT = Number(process.env.HTTP_PORT ?? 3000);
-export const VSOA_PORT = Number(process.env.VSOA_PORT ?? 3005);
-export const HOST = process.env.HOST ?? '127.0.0.1';
+export { HOST, HTTP_PORT, VSOA_PORT } from './config';
 
 @Module({
-  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' } })],
-  controllers: [LightController],
-  providers: [LightService],
+  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' } }), TerminusModule],
+  controllers: [LightController, HealthController],
+  providers: [LightService, VsoaHealthIndicator],
 })
 export class AppModule {}

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { VsoaServerStrategy } from '@vsoa/nestjs';
-import { AppModule, HOST, HTTP_PORT, VSOA_PORT } from './app.module';
+import { AppModule } from './app.module';
+import { HOST, HTTP_PORT, VSOA_PORT } from './config';
 
 /** A hybrid app: the light over HTTP on :3000 and over VSOA on :3005. */
 async function bootstrap(): Promise<void> {
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
   console.log(`
 VSOA demo up:  vsoa://${HOST}:${VSOA_PORT}   http://${HOST}:${HTTP_PORT}
   curl http://${HOST}:${HTTP_PORT}/light
+  curl http://${HOST}:${HTTP_PORT}/health      (up while the VSOA port answers a ping)
   curl -X PUT -H 'content-type: application/json' -d '{"on":true}' http://${HOST}:${HTTP_PORT}/light
   VSOA: GET/SET /light, /echo; datagrams on /sensor/...; subscribe /light for changes;
         GET /file answers with a stream tunnel carrying a file

@@ -115,7 +115,9 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
     }
     return new Observable<TResult>((observer) => {
       const callback = this.createObserver(observer);
-      return this.publish(this.createPacket(pattern, data), callback);
+      // createPacket (which runs Nest 12's dispatch hook) is missing in Nest 11.
+      const packet = typeof this.createPacket === 'function' ? this.createPacket(pattern, data) : { pattern, data };
+      return this.publish(packet, callback);
     });
   }
 
@@ -172,10 +174,15 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
     if (!this.client) {
       this.client = client;
       for (const [event, listener] of this.pendingListeners.splice(0)) client.on(event, listener as never);
-      client.on('connect', () => this._status$.next(VsoaClientStatus.CONNECTED));
-      client.on('disconnect', () =>
-        this._status$.next(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING),
-      );
+      client.on('connect', () => {
+        this.logger.log(`connected to ${this.url}`);
+        this._status$.next(VsoaClientStatus.CONNECTED);
+      });
+      client.on('disconnect', (error) => {
+        if (this.client !== client) return; // closed on purpose
+        this.logger.warn(`link to ${this.url} lost${error ? `: ${error.message}` : ''}${reconnect === false ? '' : '; reconnecting'}`);
+        this._status$.next(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING);
+      });
     }
     if (reconnect === false) {
       await client.connect(this.url, { passwd: robot.passwd, tls: robot.tls, timeout: robot.connTimeout, lookup: robot.lookup });

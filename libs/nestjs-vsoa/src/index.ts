@@ -1,9 +1,16 @@
+/**
+ * The NestJS transport for VSOA: `VsoaServerStrategy`, `ClientVsoa`, `VsoaModule` and friends.
+ *
+ * @packageDocumentation
+ * @module @vsoa/nestjs
+ */
 export { VSOA_TRANSPORT, VsoaServerStatus, VsoaClientStatus } from './vsoa.constants';
 export { VsoaServerStrategy } from './vsoa.server';
 export type { VsoaServerEventsMap } from './vsoa.server';
 export { ClientVsoa } from './client-vsoa';
 export type { VsoaClientEventsMap, VsoaMessage } from './client-vsoa';
 export { VsoaContext } from './vsoa.context';
+export type { VsoaContextArgs } from './vsoa.context';
 export { VsoaModule } from './vsoa.module';
 export { VsoaResource, VsoaResourceExplorer } from './vsoa-resource';
 export { VsoaPublisher } from './vsoa.publisher';

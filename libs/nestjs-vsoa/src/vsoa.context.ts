@@ -1,7 +1,7 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { PeerAddress, RemoteClient, VsoaMethod, VsoaPayload, VsoaRequest } from '@vsoa/core';
 
-type VsoaContextArgs = [client: RemoteClient, url: string, payload: VsoaPayload, request: VsoaRequest | null, quick: boolean];
+export type VsoaContextArgs = [client: RemoteClient, url: string, payload: VsoaPayload, request: VsoaRequest | null, quick: boolean];
 
 /**
  * What a VSOA handler can know about the call it serves: `@Ctx() ctx: VsoaContext`.

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { VsoaResourceExplorer } from './vsoa-resource';
 import { VsoaServerStrategy } from './vsoa.server';
@@ -18,7 +18,7 @@ import type { VsoaServerStrategyOptions } from './vsoa.options';
 @Module({})
 export class VsoaModule {
   static forRoot(options: VsoaServerStrategyOptions = {}): DynamicModule {
-    const workQueues = new VsoaWorkQueues(options.logger);
+    const workQueues = new VsoaWorkQueues(options.logger ?? new Logger('VsoaWorkQueue')); // failed jobs reach Nest's log
     const strategy = new VsoaServerStrategy(options, workQueues);
     const queueProviders = (options.workQueues ?? []).map((name) => ({
       provide: getWorkQueueToken(name),

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server, WritePacket } from '@nestjs/microservices';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Observable } from 'rxjs';
 import {
   parseVsoaUrl,
   ProxyRoutes,
@@ -173,9 +174,15 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       }
     }
     server.on('datagram', (cli, dgUrl, payload, quick) => this.onDatagram(cli, dgUrl, payload, quick));
+    server.on('client', (cli, connected) => {
+      const { address, port } = cli.address();
+      this.logger.debug(`client ${cli.id} ${connected ? 'connected' : 'disconnected'} (${address}:${port}, ${server.count} connected)`);
+    });
     for (const [event, listener] of this.pendingListeners.splice(0)) server.on(event, listener as never);
     await server.listen({ host: target.host, port: target.port, tls });
     this.server = server;
+    const bound = server.address();
+    this.logger.log(`listening on ${tls ? 'TLS ' : ''}vsoa://${bound?.address}:${bound?.port}`);
     this._status$.next(VsoaServerStatus.LISTENING);
   }
 
@@ -218,9 +225,25 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
       }
       settled?.();
     };
-    const run = this.handleRequest(ctx, async () => this.transformToObservable(await handler(payload.param, ctx)), respond) as unknown;
+    const produce = async (): Promise<Observable<unknown>> => this.transformToObservable(await handler(payload.param, ctx));
+    const run = this.runRequest(ctx, produce, respond);
     // A pipeline that rejects before producing a stream must still answer the call.
     if (run instanceof Promise) run.catch((error: unknown) => respond({ err: error, isDisposed: true }));
+  }
+
+  /**
+   * Nest 12's `handleRequest` (processing hooks, then `send`); Nest 11 has no such method, so the
+   * same steps are taken here.
+   */
+  private runRequest(ctx: VsoaContext, produce: () => Promise<Observable<unknown>>, respond: (packet: WritePacket) => void): unknown {
+    if (typeof this.handleRequest === 'function') return this.handleRequest(ctx, produce, respond);
+    const run = async (): Promise<void> => {
+      this.send(await produce(), (packet) => {
+        if (packet.isDisposed) this.onProcessingEndHook?.(this.transportId, ctx);
+        respond(packet);
+      });
+    };
+    return typeof this.onProcessingStartHook === 'function' ? this.onProcessingStartHook(this.transportId, ctx, run) : run();
   }
 
   /** Answers with a stream tunnel and pipes a handler's Readable into it. */

@@ -1,3 +1,10 @@
+/**
+ * VSOA (Vehicle SOA) in pure TypeScript: codec, server, client and robot, quick channel, streams, TLS,
+ * position service, work queues, gateway.
+ *
+ * @packageDocumentation
+ * @module @vsoa/core
+ */
 export * from './protocol/constants';
 export { encodePacket, decodePacket, declaredLength } from './protocol/packet';
 export type { VsoaPacket, PacketFields } from './protocol/packet';
