@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { VsoaModule } from '@vsoa/nestjs';
 import { VsoaHealthIndicator } from '@vsoa/nestjs/health';
-import { HOST, VSOA_PORT } from './config';
+import { HOST, PROXY, VSOA_PORT } from './config';
 import { HealthController } from './health.controller';
 import { LightController } from './light.controller';
 import { LightService } from './light.service';
@@ -10,7 +10,7 @@ import { LightService } from './light.service';
 export { HOST, HTTP_PORT, VSOA_PORT } from './config';
 
 @Module({
-  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' } }), TerminusModule],
+  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' }, proxy: PROXY }), TerminusModule],
   controllers: [LightController, HealthController],
   providers: [LightService, VsoaHealthIndicator],
 })

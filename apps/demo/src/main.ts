@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { VsoaServerStrategy } from '@vsoa/nestjs';
 import { AppModule } from './app.module';
-import { HOST, HTTP_PORT, VSOA_PORT } from './config';
+import { HOST, HTTP_PORT, PROXY, VSOA_PORT } from './config';
 
 /** A hybrid app: the light over HTTP on :3000 and over VSOA on :3005. */
 async function bootstrap(): Promise<void> {
@@ -18,7 +18,14 @@ VSOA demo up:  vsoa://${HOST}:${VSOA_PORT}   http://${HOST}:${HTTP_PORT}
   curl -X PUT -H 'content-type: application/json' -d '{"on":true}' http://${HOST}:${HTTP_PORT}/light
   VSOA: GET/SET /light, /echo; datagrams on /sensor/...; subscribe /light for changes;
         GET /file answers with a stream tunnel carrying a file
-`);
+  npx vsoa ping vsoa://${HOST}:${VSOA_PORT}    npx vsoa call vsoa://${HOST}:${VSOA_PORT}/light   (after npm run build)
+${
+  PROXY
+    ? `  gateway: ${Object.entries(PROXY)
+        .map(([prefix, url]) => `${prefix}/… -> ${url}`)
+        .join(', ')}\n`
+    : ''
+}`);
 }
 
 bootstrap().catch((error: Error) => {
