@@ -44,3 +44,18 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Writes `bytes` zero bytes in 64 KiB chunks, waiting for 'drain' when asked, then ends. */
+export function pumpZeros(stream: NodeJS.WritableStream, bytes: number): void {
+  const chunk = Buffer.alloc(64 * 1024);
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!stream.write(piece)) return void stream.once('drain', pump);
+    }
+    stream.end();
+  };
+  pump();
+}

@@ -52,3 +52,38 @@ export async function whenQuiet(count: () => number, quietMs: number): Promise<v
     await new Promise((resolve) => setTimeout(resolve, quietMs));
   }
 }
+
+/**
+ * The server's RSS after each of `checkpoints` calls (128 in flight): `call` makes one echo call,
+ * `rss` asks the server for its RSS. Reports last / first and the figures.
+ */
+export async function rssGrowth(
+  checkpoints: number[],
+  call: () => Promise<unknown>,
+  rss: () => Promise<number>,
+): Promise<{ value: number; extra: string }> {
+  const figures: number[] = [];
+  let done = 0;
+  for (const target of checkpoints) {
+    await Promise.all(
+      Array.from({ length: 128 }, async () => {
+        while (done < target) {
+          done++;
+          await call();
+        }
+      }),
+    );
+    figures.push(await rss());
+  }
+  const mb = figures.map((r) => (r / 1024 / 1024).toFixed(0)).join(' → ');
+  return { value: figures[figures.length - 1] / figures[0], extra: `${mb} MiB` };
+}
+
+/** Reads a stream to its end and checks its length; resolves with MiB/s since `start`. */
+export async function streamRate(stream: NodeJS.ReadableStream, expected: number, start: bigint): Promise<number> {
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  await new Promise((resolve, reject) => stream.once('end', resolve).once('error', reject));
+  if (bytes !== expected) throw new Error(`stream carried ${bytes} of ${expected} bytes`);
+  return bytes / 1024 / 1024 / secondsSince(start);
+}

@@ -1,7 +1,7 @@
 /** Runs the scenarios with the official `vsoa` package's client. */
 import * as vsoa from 'vsoa';
 import { fail, maxRss, report, tell } from '../child';
-import { callsPerSecond, secondsSince, until, whenQuiet } from '../rpc-runner';
+import { callsPerSecond, rssGrowth, secondsSince, streamRate, until, whenQuiet } from '../rpc-runner';
 import { dataOf, Scenario, Timing } from '../scenarios';
 
 function connect(url: string): Promise<vsoa.Client> {
@@ -82,32 +82,21 @@ async function run(url: string, scenario: Scenario, timing: Timing): Promise<voi
       case 'stream': {
         const start = process.hrtime.bigint();
         const reply = await call(client, '/bench/stream', { param: { bytes: scenario.bytes } });
-        const stream = client.createStream(reply.tunid ?? 0, 10_000);
-        let bytes = 0;
-        stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        await new Promise((resolve, reject) => stream.once('end', resolve).once('error', reject));
-        if (bytes !== scenario.bytes) throw new Error(`stream carried ${bytes} of ${scenario.bytes} bytes`);
-        report({ id: scenario.id, value: bytes / 1024 / 1024 / secondsSince(start), unit: 'MiB/s' });
+        report({
+          id: scenario.id,
+          value: await streamRate(client.createStream(reply.tunid ?? 0, 10_000), scenario.bytes, start),
+          unit: 'MiB/s',
+        });
         break;
       }
       case 'rss': {
-        const rss: number[] = [];
-        let done = 0;
         const payload = { param: { a: 1 } };
-        for (const target of scenario.calls) {
-          await Promise.all(
-            Array.from({ length: 128 }, async () => {
-              while (done < target) {
-                done++;
-                await call(client, '/echo', payload);
-              }
-            }),
-          );
-          const stats = await call(client, '/bench/stats');
-          rss.push((stats.payload?.param as { rss: number }).rss);
-        }
-        const mb = rss.map((r) => (r / 1024 / 1024).toFixed(0)).join(' → ');
-        report({ id: scenario.id, value: rss[rss.length - 1] / rss[0], unit: 'rss ratio', extra: `${mb} MiB` });
+        const { value, extra } = await rssGrowth(
+          scenario.calls,
+          () => call(client, '/echo', payload),
+          async () => ((await call(client, '/bench/stats')).payload?.param as { rss: number }).rss,
+        );
+        report({ id: scenario.id, value, unit: 'rss ratio', extra });
         break;
       }
     }

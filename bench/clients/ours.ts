@@ -1,7 +1,7 @@
 /** Runs the scenarios with our VsoaClient. */
 import { VsoaClient } from '@vsoa/core';
 import { fail, report, tell, maxRss } from '../child';
-import { callsPerSecond, secondsSince, until, whenQuiet } from '../rpc-runner';
+import { callsPerSecond, rssGrowth, secondsSince, streamRate, until, whenQuiet } from '../rpc-runner';
 import { dataOf, Scenario, Timing } from '../scenarios';
 
 async function connect(url: string): Promise<VsoaClient> {
@@ -64,32 +64,17 @@ async function run(url: string, scenario: Scenario, timing: Timing): Promise<voi
       case 'stream': {
         const start = process.hrtime.bigint();
         const reply = await client.fetch('/bench/stream', { payload: { param: { bytes: scenario.bytes } } });
-        const stream = client.createStream(reply.tunid);
-        let bytes = 0;
-        stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        await new Promise((resolve, reject) => stream.once('end', resolve).once('error', reject));
-        if (bytes !== scenario.bytes) throw new Error(`stream carried ${bytes} of ${scenario.bytes} bytes`);
-        report({ id: scenario.id, value: bytes / 1024 / 1024 / secondsSince(start), unit: 'MiB/s' });
+        report({ id: scenario.id, value: await streamRate(client.createStream(reply.tunid), scenario.bytes, start), unit: 'MiB/s' });
         break;
       }
       case 'rss': {
-        const rss: number[] = [];
-        let done = 0;
         const payload = { param: { a: 1 } };
-        for (const target of scenario.calls) {
-          await Promise.all(
-            Array.from({ length: 128 }, async () => {
-              while (done < target) {
-                done++;
-                await client.fetch('/echo', { payload });
-              }
-            }),
-          );
-          const stats = await client.fetch('/bench/stats');
-          rss.push((stats.payload.param as { rss: number }).rss);
-        }
-        const mb = rss.map((r) => (r / 1024 / 1024).toFixed(0)).join(' → ');
-        report({ id: scenario.id, value: rss[rss.length - 1] / rss[0], unit: 'rss ratio', extra: `${mb} MiB` });
+        const { value, extra } = await rssGrowth(
+          scenario.calls,
+          () => client.fetch('/echo', { payload }),
+          async () => ((await client.fetch('/bench/stats')).payload.param as { rss: number }).rss,
+        );
+        report({ id: scenario.id, value, unit: 'rss ratio', extra });
         break;
       }
     }

@@ -1,6 +1,6 @@
 /** The official `vsoa` package's server with the bench's commands. */
 import * as vsoa from 'vsoa';
-import { answerStats, fail, freePort, maxRss, tell, yieldLoop } from '../child';
+import { answerStats, fail, freePort, maxRss, pumpZeros, tell, yieldLoop } from '../child';
 
 async function main(): Promise<void> {
   const server = new vsoa.Server({ info: { name: 'bench' } });
@@ -27,17 +27,7 @@ async function main(): Promise<void> {
     const { bytes } = payload.param as { bytes: number };
     const stream = server.createStream(10_000);
     cli.reply(0, req.seqno, stream.tunid);
-    const chunk = Buffer.alloc(64 * 1024);
-    let left = bytes;
-    const pump = (): void => {
-      while (left > 0) {
-        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-        left -= piece.length;
-        if (!stream.write(piece)) return void stream.once('drain', pump);
-      }
-      stream.end();
-    };
-    stream.once('connect', pump);
+    stream.once('connect', () => pumpZeros(stream, bytes));
   });
   // A fixed port: started on port 0 it puts its UDP socket on another port, which its own client
   // never learns, and every quick publish is lost.

@@ -1,6 +1,6 @@
 /** Our VsoaServer with the bench's commands. */
 import { VsoaServer } from '@vsoa/core';
-import { answerStats, fail, maxRss, tell, yieldLoop } from '../child';
+import { answerStats, fail, maxRss, pumpZeros, tell, yieldLoop } from '../child';
 
 async function main(): Promise<void> {
   const server = new VsoaServer({ info: { name: 'bench' }, maxQueuedBytes: 256 * 1024 * 1024, sendTimeout: 30_000 });
@@ -25,17 +25,7 @@ async function main(): Promise<void> {
     const { bytes } = payload.param as { bytes: number };
     const stream = await server.createStream({ client: cli });
     cli.reply(req.seqno, undefined, { tunid: stream.tunid });
-    const chunk = Buffer.alloc(64 * 1024);
-    let left = bytes;
-    const pump = (): void => {
-      while (left > 0) {
-        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-        left -= piece.length;
-        if (!stream.write(piece)) return void stream.once('drain', pump);
-      }
-      stream.end();
-    };
-    stream.once('connect', pump);
+    stream.once('connect', () => pumpZeros(stream, bytes));
   });
   await server.listen({ host: '127.0.0.1', port: 0 });
   answerStats();

@@ -4,7 +4,7 @@
  * MiB count sends that many zero bytes and ends.
  */
 import { createServer, Socket } from 'node:net';
-import { answerStats, fail, tell } from '../child';
+import { answerStats, fail, pumpZeros, tell } from '../child';
 
 function echo(socket: Socket, first: Buffer): void {
   let pending = first;
@@ -32,25 +32,11 @@ function echo(socket: Socket, first: Buffer): void {
   if (first.length > 0) onData(Buffer.alloc(0));
 }
 
-function stream(socket: Socket, bytes: number): void {
-  const chunk = Buffer.alloc(64 * 1024);
-  let left = bytes;
-  const pump = (): void => {
-    while (left > 0) {
-      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-      left -= piece.length;
-      if (!socket.write(piece)) return void socket.once('drain', pump);
-    }
-    socket.end();
-  };
-  pump();
-}
-
 const server = createServer((socket) => {
   socket.setNoDelay(true);
   socket.on('error', () => undefined);
   socket.once('data', (chunk: Buffer) => {
-    if (chunk[0] === 0x53 /* S */ && chunk.length >= 5) stream(socket, chunk.readUInt32BE(1) * 1024 * 1024);
+    if (chunk[0] === 0x53 /* S */ && chunk.length >= 5) pumpZeros(socket, chunk.readUInt32BE(1) * 1024 * 1024);
     else echo(socket, chunk.subarray(1));
   });
 });
