@@ -24,6 +24,7 @@ import {
   Flag,
   HEADER_LENGTH,
   MAX_PACKET_LENGTH,
+  MAX_PARAM_DEPTH,
   MAX_QUICK_PACKET_LENGTH,
   PacketParser,
   PacketType,
@@ -477,11 +478,27 @@ interface SimResult {
 const isValidUrl = (u: string): boolean => u.length > 0 && u.charCodeAt(0) === 0x2f;
 const BAD = Symbol('bad json');
 function parseJson(bytes: Buffer): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     return BAD;
   }
+  // The server also refuses valid JSON nested deeper than MAX_PARAM_DEPTH.
+  return nesting(value) > MAX_PARAM_DEPTH ? BAD : value;
+}
+
+/** How deep arrays and objects nest in a parsed value (iterative: values may be very deep). */
+function nesting(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** What the server must do with `stream` on one TCP connection. */
@@ -1274,11 +1291,9 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
       await checkAlive(rig);
     });
 
-    // A valid JSON param nested 100 000 deep: V8 parses it, but JSON.stringify overflows the stack,
-    // so the /echo handler's cli.reply() throws. The CommandHandler contract (types.ts) says a
-    // handler that throws before replying gets NO_RESPONDING (4): the caller must not be left hanging.
-    // (Regression: reply() used to drop the call from its in-flight set before encoding, so no
-    // reply at all was sent.)
+    // A valid JSON param nested 100 000 deep: parsing it would stall the server, and echoing it
+    // would overflow JSON.stringify's stack. The server refuses it before parsing (nesting deeper
+    // than MAX_PARAM_DEPTH) with ARGUMENTS (2): the caller gets an answer, the connection stays.
     test('a deeply nested JSON param to /echo still gets an answer, and the connection stays open', async () => {
       const rig = plain;
       await underLoad([rig], async () => {
@@ -1287,7 +1302,7 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
         conn.write(rpc(seqno, '/echo', '['.repeat(100_000) + ']'.repeat(100_000)));
         conn.write(ping(seqno + 1));
         const first = await conn.next('reply to the deeply nested RPC');
-        expect(sig(first)).toBe(`01/1/${seqno}/4`);
+        expect(sig(first)).toBe(`01/1/${seqno}/2`);
         expect(sig(await conn.next('ping reply'))).toBe(`ff/1/${seqno + 1}/0`);
         await leave(rig, conn);
       });

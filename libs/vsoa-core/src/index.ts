@@ -11,6 +11,7 @@ export type { VsoaPacket, PacketFields } from './protocol/packet';
 export { PacketParser, parseDatagram } from './protocol/parser';
 export type { PacketParserOptions } from './protocol/parser';
 export type { VsoaPayload } from './protocol/payload';
+export { MAX_PARAM_DEPTH } from './protocol/payload';
 export { urlMatches, isValidUrl, UrlRouter } from './url';
 export * from './errors';
 export type { VsoaLogger } from './logger';

@@ -482,6 +482,17 @@ describe('VsoaServer with VsoaClient', () => {
       await call;
     });
 
+    it('answers ARGUMENTS to a param nested too deep, quickly, and keeps the connection', async () => {
+      await start();
+      const c = await client();
+      const began = Date.now();
+      const reply = await c.fetch('/echo', { payload: { param: Buffer.from('['.repeat(200_000)) } });
+      expect(reply.status).toBe(VsoaStatus.ARGUMENTS);
+      expect(Date.now() - began).toBeLessThan(1000);
+      expect(server.counters.badParams).toBe(1);
+      expect((await c.fetch('/echo', { payload: { param: [[1]] } })).payload.param).toEqual([[1]]);
+    });
+
     it('closes gracefully: clients see the disconnect and pending calls fail', async () => {
       await start();
       server.command('/never', () => undefined);
