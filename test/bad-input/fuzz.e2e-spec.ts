@@ -33,6 +33,9 @@ import {
   VsoaServer,
 } from '@vsoa/core';
 import type { PacketFields, VsoaLogger, VsoaPacket, VsoaServerCounters } from '@vsoa/core';
+// The seeded generator and the raw header builder are shared with the stress suite.
+import { Rng } from '../../stress/lib/rng';
+import { header } from '../../stress/lib/wire';
 
 const HOST = '127.0.0.1';
 const CAP = MAX_PACKET_LENGTH; // 256 KiB, header and pad included
@@ -44,35 +47,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2024) >>> 0;
 // ---------------------------------------------------------------------------------------------
 // Small utilities
 // ---------------------------------------------------------------------------------------------
-
-/** mulberry32: tiny seeded PRNG so that fuzz failures reproduce. */
-class Rng {
-  constructor(private state: number) {}
-  u32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** 0 .. n-1 */
-  int(n: number): number {
-    return n <= 1 ? 0 : this.u32() % n;
-  }
-  bool(p = 0.5): boolean {
-    return this.u32() / 0x100000000 < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
-  }
-  fork(): Rng {
-    return new Rng(this.u32());
-  }
-}
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -86,31 +60,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const hash = (b: Buffer): string => createHash('sha1').update(b).digest('hex').slice(0, 10);
-
-/** A 20-byte header with arbitrary (possibly lying) length fields. */
-function header(f: {
-  magic?: number;
-  type: number;
-  flags?: number;
-  status?: number;
-  seqno?: number;
-  tunid?: number;
-  urlLen?: number;
-  paramLen?: number;
-  dataLen?: number;
-}): Buffer {
-  const h = Buffer.alloc(HEADER_LENGTH);
-  h[0] = f.magic ?? VSOA_MAGIC;
-  h[1] = f.type;
-  h[2] = f.flags ?? 0;
-  h[3] = f.status ?? 0;
-  h.writeUInt32BE((f.seqno ?? 0) >>> 0, 4);
-  h.writeUInt16BE(f.tunid ?? 0, 8);
-  h.writeUInt16BE(f.urlLen ?? 0, 10);
-  h.writeUInt32BE((f.paramLen ?? 0) >>> 0, 12);
-  h.writeUInt32BE((f.dataLen ?? 0) >>> 0, 16);
-  return h;
-}
 
 const pkt = (fields: PacketFields): Buffer => encodePacket(fields);
 const ping = (seqno: number): Buffer => pkt({ type: PacketType.PINGECHO, seqno });
