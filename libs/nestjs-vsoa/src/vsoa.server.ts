@@ -120,7 +120,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
    */
   resource<T>(url: string, options: ResourceOptions<T>): this {
     this.resources.set(url, options as ResourceOptions);
-    if (this.server && !this.getHandlerByPattern(url)) this.server.resource(url, options);
+    if (this.server && !this.messageHandlers.has(url)) this.server.resource(url, options);
     return this;
   }
 

@@ -50,8 +50,7 @@ export class Link {
   info: unknown;
   /** Where quick packets go: the server's UDP port (the TCP port unless the handshake said otherwise). */
   quickPort = 0;
-  readonly tls: boolean;
-  /** The TLS options the link connected with (stream tunnels reuse them). */
+  /** The TLS options the link connected with (stream tunnels reuse them); undefined over plain TCP. */
   readonly tlsOptions: ConnectionOptions | undefined;
   private readonly socket: Socket;
   /** Created once TCP is up, in the family of the address the host name resolved to. */
@@ -66,7 +65,6 @@ export class Link {
     private readonly handlers: LinkHandlers,
     private readonly logger: VsoaLogger,
   ) {
-    this.tls = options.tls !== undefined;
     this.tlsOptions = options.tls && {
       ...options.tls,
       servername: options.tls.servername ?? (isIP(host) ? undefined : host),
@@ -192,6 +190,11 @@ export class Link {
   /** True while the TCP connection is open. */
   get open(): boolean {
     return !this.closed;
+  }
+
+  /** True when the link is TLS. */
+  get tls(): boolean {
+    return this.tlsOptions !== undefined;
   }
 
   /** The server address the connection reached (stream tunnels connect there). */

@@ -153,7 +153,7 @@ export class ProxyRoutes {
   private routeOf(url: string): Upstream | undefined {
     let best: Upstream | undefined;
     for (const upstream of this.upstreams.values()) {
-      if ((url === upstream.prefix || url.startsWith(`${upstream.prefix}/`)) && (!best || upstream.prefix.length > best.prefix.length)) {
+      if (urlMatches(`${upstream.prefix}/`, url) && (!best || upstream.prefix.length > best.prefix.length)) {
         best = upstream;
       }
     }

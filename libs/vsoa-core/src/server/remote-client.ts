@@ -211,9 +211,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.socket.destroy();
   }
 
-  /** @internal Closes after flushing what is queued (replies of a graceful shutdown). */
+  /** @internal Flushes what is queued, then closes; gives up waiting after a second. */
   end(): void {
-    this.endSoon();
+    this.writer.flushNow();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   /** @internal Sends an already encoded packet over TCP. */
@@ -278,7 +280,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       host.warn.warn(`connection from ${this.peer.address} refused: ${why}`);
       this.send({ type: packet.type, flags: Flag.REPLY, status: VsoaStatus.PASSWORD, seqno: packet.seqno });
       this.refused = true;
-      this.endSoon();
+      this.end();
     };
     if (packet.type !== PacketType.SERVINFO || packet.flags & Flag.REPLY) {
       host.counters.protocolErrors++;
@@ -405,13 +407,6 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.host.counters.closedForProtocol++;
     this.host.warn.warn(`connection from ${this.peer.address} closed: ${error.message}`);
     this.socket.destroy();
-  }
-
-  /** Flushes what is queued, then closes; gives up waiting after a second. */
-  private endSoon(): void {
-    this.writer.flushNow();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private onClose(): void {

@@ -97,7 +97,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   private infoBytes: Buffer;
   private listener: NetServer | null = null;
   private quick: QuickChannel | null = null;
-  private tls = false;
+  /** The TLS options of `listen()` (streams reuse them); undefined when serving plain TCP. */
   private tlsOptions: TlsOptions | undefined;
   /** Open streams, closed with the server. */
   private readonly streams = new Set<VsoaServerStream>();
@@ -131,7 +131,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
         return server.infoBytes;
       },
       get tls() {
-        return server.tls;
+        return server.tlsOptions !== undefined;
       },
       get draining() {
         return server.drainWaiter !== null;
@@ -224,7 +224,6 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     if (this.listener) throw new VsoaError('INVALID_ARGUMENT', 'server is already listening');
     const host = options.host ?? '0.0.0.0';
     const port = options.port ?? 0;
-    this.tls = options.tls !== undefined;
     this.tlsOptions = options.tls;
     for (let attempt = 1; ; attempt++) {
       const listener = this.createListener(options);
@@ -296,7 +295,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     });
     const limit = options.quick ? MAX_QUICK_PACKET_LENGTH : MAX_PACKET_LENGTH;
     if (packet.length > limit) throw new VsoaError('TOO_LARGE', `publish of ${packet.length} bytes exceeds ${limit}`);
-    if (options.quick && this.tls && !this.options.allowQuickOverTls) {
+    if (options.quick && this.tlsOptions !== undefined && !this.options.allowQuickOverTls) {
       throw new VsoaError('QUICK_OVER_TLS', 'quick (UDP) sends are clear text; refused on a TLS server');
     }
     let sent = 0;

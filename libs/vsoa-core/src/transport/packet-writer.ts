@@ -17,9 +17,8 @@ const DIRECT_WRITE = 16 * 1024;
 const BATCH_PACKETS = 32;
 
 /**
- * Writes packets to a socket, batching every packet of one event-loop turn into a single write
- * on the next tick. When the peer stops
- * reading, packets queue within a byte budget; past the budget, or when the queue does not drain
+ * Writes packets to a socket, batching the packets of one event-loop turn into a single write on
+ * the next tick. When the peer stops reading, packets queue within a byte budget; past the budget, or when the queue does not drain
  * within the stall timeout, the peer is dropped so that it never stalls anyone else.
  */
 export class PacketWriter {
@@ -31,7 +30,7 @@ export class PacketWriter {
   private readonly flush = (): void => {
     const batch = this.batch;
     const bytes = this.batchBytes;
-    if (batch.length === 0) return; // already sent by a big packet's write
+    if (batch.length === 0) return; // already sent (a big packet, a full batch, or flushNow)
     this.batch = [];
     this.batchBytes = 0;
     const socket = this.socket;
@@ -79,25 +78,19 @@ export class PacketWriter {
   write(packet: Buffer): boolean {
     const socket = this.socket;
     if (this.dropped || socket.destroyed || !socket.writable) return false;
-    if (packet.length >= DIRECT_WRITE) {
-      // A big packet goes out now (after what is batched, to keep the order): batching it would
-      // only delay the peer's start on it, and there is no syscall to save.
-      this.batch.push(packet);
-      this.batchBytes += packet.length;
-      this.flush();
-      return true;
-    }
-    if (this.batch.length === 0) process.nextTick(this.flush);
+    const big = packet.length >= DIRECT_WRITE;
+    if (this.batch.length === 0 && !big) process.nextTick(this.flush);
     this.batch.push(packet);
     this.batchBytes += packet.length;
-    // A long turn sends as it goes, so that the peer starts working before the turn ends.
-    if (this.batch.length >= BATCH_PACKETS) this.flush();
+    // A big packet goes out now (after what is batched, to keep the order): batching it would only
+    // delay the peer's start on it. A long turn sends as it goes, so the peer starts working early.
+    if (big || this.batch.length >= BATCH_PACKETS) this.flush();
     return true;
   }
 
   /** Sends what is batched now (before an end() or a close). */
   flushNow(): void {
-    if (this.batch.length > 0) this.flush();
+    this.flush();
   }
 
   /** Stops timers; call when the socket closes. */
