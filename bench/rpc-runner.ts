@@ -1,4 +1,4 @@
-import type { Timing } from './scenarios';
+import type { Measurement, Scenario, Timing } from './scenarios';
 
 /**
  * Keeps `inFlight` calls going for warm-up plus measure time; returns completed calls per second
@@ -86,4 +86,45 @@ export async function streamRate(stream: NodeJS.ReadableStream, expected: number
   await new Promise((resolve, reject) => stream.once('end', resolve).once('error', reject));
   if (bytes !== expected) throw new Error(`stream carried ${bytes} of ${expected} bytes`);
   return bytes / 1024 / 1024 / secondsSince(start);
+}
+
+/**
+ * Runs a publish scenario once its subscribers count into `counts`: `trigger` asks the server to
+ * publish; resolves with deliveries per second (and, for quick publishes, the loss).
+ */
+export async function publishRate(
+  scenario: Extract<Scenario, { kind: 'publish' }>,
+  counts: number[],
+  trigger: () => Promise<unknown>,
+): Promise<Measurement> {
+  const start = process.hrtime.bigint();
+  await trigger();
+  const total = (): number => counts.reduce((a, b) => a + b, 0);
+  const expected = scenario.messages * scenario.subscribers;
+  if (scenario.quick) await whenQuiet(total, 200);
+  else await until(() => total() === expected, 120_000, 'publishes');
+  const seconds = secondsSince(start) - (scenario.quick ? 0.2 : 0);
+  const loss = 1 - total() / expected;
+  return {
+    id: scenario.id,
+    value: total() / seconds,
+    unit: 'msgs/s',
+    extra: scenario.quick ? `loss ${(loss * 100).toFixed(1)}%` : undefined,
+  };
+}
+
+/** Sends `messages` datagrams with `send`, then checks `count()` (the server's tally); resolves with datagrams per second. */
+export async function datagramRate(
+  scenario: Extract<Scenario, { kind: 'datagram' }>,
+  send: () => void,
+  count: () => Promise<number>,
+): Promise<Measurement> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < scenario.messages; i++) {
+    send();
+    if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const counted = await count();
+  if (counted !== scenario.messages) throw new Error(`server counted ${counted} of ${scenario.messages} datagrams`);
+  return { id: scenario.id, value: counted / secondsSince(start), unit: 'msgs/s' };
 }

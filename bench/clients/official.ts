@@ -1,7 +1,7 @@
 /** Runs the scenarios with the official `vsoa` package's client. */
 import * as vsoa from 'vsoa';
 import { fail, maxRss, report, tell } from '../child';
-import { callsPerSecond, rssGrowth, secondsSince, streamRate, until, whenQuiet } from '../rpc-runner';
+import { callsPerSecond, datagramRate, publishRate, rssGrowth, streamRate } from '../rpc-runner';
 import { dataOf, Scenario, Timing } from '../scenarios';
 
 function connect(url: string): Promise<vsoa.Client> {
@@ -50,33 +50,23 @@ async function run(url: string, scenario: Scenario, timing: Timing): Promise<voi
               }),
           ),
         );
-        const start = process.hrtime.bigint();
-        await call(client, '/bench/publish', { param: { n: scenario.messages, quick: scenario.quick } });
-        const total = (): number => counts.reduce((a, b) => a + b, 0);
-        if (scenario.quick) await whenQuiet(total, 200);
-        else await until(() => total() === scenario.messages * scenario.subscribers, 120_000, 'publishes');
-        const seconds = secondsSince(start) - (scenario.quick ? 0.2 : 0);
-        const loss = 1 - total() / (scenario.messages * scenario.subscribers);
-        report({
-          id: scenario.id,
-          value: total() / seconds,
-          unit: 'msgs/s',
-          extra: scenario.quick ? `loss ${(loss * 100).toFixed(1)}%` : undefined,
-        });
+        report(
+          await publishRate(scenario, counts, () =>
+            call(client, '/bench/publish', { param: { n: scenario.messages, quick: scenario.quick } }),
+          ),
+        );
         for (const sub of subscribers) sub.close();
         break;
       }
       case 'datagram': {
         const payload = { param: { a: 1 } };
-        const start = process.hrtime.bigint();
-        for (let i = 0; i < scenario.messages; i++) {
-          client.datagram('/bench/dg', payload);
-          if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
-        }
-        const reply = await call(client, '/bench/count');
-        const count = (reply.payload?.param as { count: number }).count;
-        if (count !== scenario.messages) throw new Error(`server counted ${count} of ${scenario.messages} datagrams`);
-        report({ id: scenario.id, value: count / secondsSince(start), unit: 'msgs/s' });
+        report(
+          await datagramRate(
+            scenario,
+            () => client.datagram('/bench/dg', payload),
+            async () => ((await call(client, '/bench/count')).payload?.param as { count: number }).count,
+          ),
+        );
         break;
       }
       case 'stream': {
