@@ -26,7 +26,9 @@ const DEFAULT_TIMEOUT = 30_000;
  * param)` a datagram, `subscribe('/a/')` an Observable of publishes.
  * The link is kept by the robot: it reconnects and re-subscribes by itself.
  */
-export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatus> {
+// The status type parameter stays `string`: with a narrower one, `ClientsModule.register({ customClass:
+// ClientVsoa })` does not compile (it expects `Type<ClientProxy>`, whose subject is of string).
+export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   protected readonly logger = new Logger('ClientVsoa');
   private client: VsoaClient | null = null;
   private connecting: Promise<VsoaClient> | null = null;
@@ -38,6 +40,11 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap, VsoaClientStatu
   constructor(private readonly options: ClientVsoaOptions = {}) {
     super();
     this.url = options.url ?? `vsoa://${options.host ?? '127.0.0.1'}:${options.port ?? 3005}`;
+  }
+
+  /** Link state changes: `connected`, `reconnecting`, `disconnected`. */
+  override get status(): Observable<VsoaClientStatus> {
+    return this._status$.asObservable() as Observable<VsoaClientStatus>;
   }
 
   /** Connects (once; later calls share the link). Rejects when the first attempt fails. */

@@ -12,6 +12,8 @@ export type { VsoaClientEventsMap, VsoaMessage } from './client-vsoa';
 export { VsoaContext } from './vsoa.context';
 export type { VsoaContextArgs } from './vsoa.context';
 export { VsoaModule } from './vsoa.module';
+export { VSOA_MODULE_OPTIONS } from './vsoa.module-definition';
+export type { VsoaModuleOptions, VsoaModuleAsyncOptions, VsoaModuleExtras, VsoaOptionsFactory } from './vsoa.module-definition';
 export { VsoaResource, VsoaResourceExplorer } from './vsoa-resource';
 export { VsoaPublisher } from './vsoa.publisher';
 export { VsoaRecord, VsoaRecordBuilder } from './vsoa-record';

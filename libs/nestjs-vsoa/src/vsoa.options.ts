@@ -20,8 +20,6 @@ export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logg
    * for their own URLs.
    */
   proxy?: Record<string, string | ({ url: string } & UpstreamOptions)>;
-  /** Names of the work queues to provide (`@InjectWorkQueue(name)`); `forRoot` only. */
-  workQueues?: string[];
 }
 
 /** Options of ClientVsoa. Give `url` (`vsoa://host:port`) or `host` and `port`. */

@@ -139,17 +139,7 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   }
 
   private async start(): Promise<void> {
-    const {
-      url,
-      host,
-      port,
-      tls,
-      proxy,
-      streamTimeout: _streamTimeout,
-      closeTimeout: _closeTimeout,
-      workQueues: _queues,
-      ...serverOptions
-    } = this.options;
+    const { url, host, port, tls, proxy, streamTimeout: _streamTimeout, closeTimeout: _closeTimeout, ...serverOptions } = this.options;
     const target = url ? parseVsoaUrl(url) : { host: host ?? '127.0.0.1', port: port ?? DEFAULT_PORT };
     const server = new VsoaServer({ logger: this.logger, ...serverOptions });
     for (const [pattern, handler] of this.messageHandlers) {

@@ -46,9 +46,19 @@ export class PositionServer extends EventEmitter<PositionServerEvents> {
   private abortBind: ((error: Error) => void) | null = null;
   private closing: Promise<void> | null = null;
 
-  /** Throws `VsoaError('INVALID_ARGUMENT')` when a table entry is unusable. */
-  constructor(options: PositionServerOptions = {}) {
+  /**
+   * `new PositionServer(onquery)` (the seed's `Position(onquery)`: every name answered from code)
+   * or `new PositionServer({ table, onquery, logger })`. Throws `VsoaError('INVALID_ARGUMENT')`
+   * when a table entry is unusable or the argument is neither.
+   */
+  constructor(onquery: PositionQueryHook);
+  constructor(options?: PositionServerOptions);
+  constructor(optionsOrHook: PositionServerOptions | PositionQueryHook = {}) {
     super();
+    if (typeof optionsOrHook !== 'function' && (typeof optionsOrHook !== 'object' || optionsOrHook === null)) {
+      throw new VsoaError('INVALID_ARGUMENT', 'PositionServer takes an onquery function or an options object');
+    }
+    const options: PositionServerOptions = typeof optionsOrHook === 'function' ? { onquery: optionsOrHook } : optionsOrHook;
     this.onquery = options.onquery;
     this.logger = options.logger ?? defaultLogger;
     this.warn = new RateLimitedWarn(this.logger);

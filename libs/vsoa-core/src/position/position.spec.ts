@@ -126,6 +126,17 @@ describe('PositionServer with lookup', () => {
     expect(queries).toEqual([{ name: 'dyn', domain: 2 }]);
   });
 
+  it("takes onquery alone, as the seed's Position(onquery) does", async () => {
+    const car = { name: 'car', addr: '10.0.0.7', port: 3005, domain: 2, security: false } as const;
+    const server = new PositionServer((query, reply) => reply(query.name === 'car' ? car : null));
+    await server.listen({ host: HOST, port: 0 });
+    teardowns.push(() => server.close());
+    setPositionServer(HOST, server.address()!.port);
+    await expect(lookup('car', ISOLATED)).resolves.toEqual(car);
+    await expect(lookup('bus', ISOLATED)).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND' });
+    expect(() => new PositionServer(42 as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
   it('asks the table before onquery', async () => {
     const onquery = jest.fn();
     const { port } = await startServer({ table: { svc: SVC }, onquery });
