@@ -21,5 +21,6 @@ export type { VsoaRecordOptions } from './vsoa-record';
 export type { VsoaServerStrategyOptions, ClientVsoaOptions } from './vsoa.options';
 export { VsoaExceptionFilter } from './errors/vsoa-exception.filter';
 export { VsoaRpcError } from './errors/vsoa-rpc.error';
-export { errorToStatus, httpToVsoaStatus, DEFAULT_ERROR_STATUS } from './errors/status-mapping';
+export { errorToReply, errorToStatus, httpToVsoaStatus, DEFAULT_ERROR_STATUS } from './errors/status-mapping';
+export type { ErrorReply } from './errors/status-mapping';
 export { VsoaWorkQueues, InjectWorkQueue, getWorkQueueToken } from './vsoa-work-queues';

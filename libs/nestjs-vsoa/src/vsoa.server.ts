@@ -19,7 +19,7 @@ import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
 import type { VsoaServerStrategyOptions } from './vsoa.options';
-import { errorToStatus } from './errors/status-mapping';
+import { errorToReply } from './errors/status-mapping';
 import { toPayload } from './vsoa-response';
 
 /** The events `on()` accepts: the core server's. */
@@ -253,8 +253,8 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   }
 }
 
-/** Answers a call with the status and message an error maps to. */
+/** Answers a call with the status and param an error maps to. */
 function replyError(cli: RemoteClient, seqno: number, error: unknown): void {
-  const { status, message } = errorToStatus(error);
-  cli.reply(seqno, { param: { error: message } }, { status });
+  const { status, param } = errorToReply(error);
+  cli.reply(seqno, { param }, { status });
 }

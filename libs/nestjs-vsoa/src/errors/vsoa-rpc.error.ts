@@ -15,10 +15,19 @@ export class VsoaRpcError extends Error {
     this.name = 'VsoaRpcError';
   }
 
-  /** Builds the error from a reply, taking the message from `param.error` or `param.message` if present. */
+  /**
+   * Builds the error from a reply. The message is the param's `message` (a list is joined with
+   * "; ", as class-validator's), else its `error`, else one naming the URL and status.
+   */
   static fromReply(url: string, status: number, payload: VsoaPayload): VsoaRpcError {
     const param = payload.param as { error?: unknown; message?: unknown } | undefined;
-    const detail = typeof param?.error === 'string' ? param.error : typeof param?.message === 'string' ? param.message : undefined;
+    const detail = oneLine(param?.message) ?? oneLine(param?.error);
     return new VsoaRpcError(status, detail ?? `${url} failed with status ${statusName(status)} (${status})`, payload);
   }
+}
+
+function oneLine(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) return value.join('; ');
+  return undefined;
 }
