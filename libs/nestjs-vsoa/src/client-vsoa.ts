@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload } from '@vsoa/core';
+import { urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
 import { VsoaClientStatus } from './vsoa.constants';
 import type { ClientVsoaOptions } from './vsoa.options';
 import { VsoaRecord } from './vsoa-record';
@@ -34,7 +34,9 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   private connecting: Promise<VsoaClient> | null = null;
   private readonly url: string;
   /** Observers per subscribed URL: the last one to leave unsubscribes on the server. */
-  private readonly watchers = new Map<string, number>();
+  private readonly watchers = new Map<string, { count: number; failures: Set<(error: unknown) => void> }>();
+  private robotStarted = false;
+  private lastStatus: VsoaClientStatus | null = null;
   private readonly pendingListeners: Array<[keyof VsoaClientEvents, (...args: never[]) => void]> = [];
 
   constructor(private readonly options: ClientVsoaOptions = {}) {
@@ -59,9 +61,10 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   async close(): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.robotStarted = false;
     if (client) {
       await client.close();
-      this._status$.next(VsoaClientStatus.DISCONNECTED);
+      this.setStatus(VsoaClientStatus.DISCONNECTED);
     }
   }
 
@@ -79,35 +82,37 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
 
   /**
    * Publishes on `url` (and, for a prefix like `/a/`, everything under it) as an Observable.
+   * Subscribing before the link is up is fine: the subscription is made once the robot connects,
+   * and renewed after every reconnect; `on('subscribed', url => …)` tells when the server has
+   * taken it. The Observable errors only when the server refuses the subscription (a
+   * `VsoaStatusError`), or, with `reconnect: false`, when the one connect attempt fails.
    * Unsubscribing the last observer of a URL unsubscribes it on the server.
    */
   subscribe<TParam = unknown>(url: string): Observable<VsoaMessage<TParam>> {
     return new Observable<VsoaMessage<TParam>>((observer) => {
-      let client: VsoaClient | null = null;
+      const client = this.ensureClient();
       const listener = (msgUrl: string, payload: VsoaPayload, quick: boolean): void => {
         if (urlMatches(url, msgUrl)) observer.next({ url: msgUrl, param: payload.param as TParam, data: payload.data, quick });
       };
-      let closed = false;
-      this.connect()
-        .then(async (c) => {
-          if (closed) return;
-          client = c;
-          c.on('message', listener);
-          this.watchers.set(url, (this.watchers.get(url) ?? 0) + 1);
-          await c.subscribe(url);
-        })
-        .catch((error: unknown) => observer.error(error));
+      const fail = (error: unknown): void => observer.error(error);
+      client.on('message', listener);
+      const watcher = this.watchers.get(url) ?? { count: 0, failures: new Set<(error: unknown) => void>() };
+      watcher.count++;
+      watcher.failures.add(fail);
+      this.watchers.set(url, watcher);
+      if (client.connected) {
+        if (watcher.count === 1) this.subscribeOnServer(client, url);
+      } else if (this.options.reconnect === false) {
+        this.connect().catch(fail); // the 'connect' listener subscribes
+      } else {
+        this.startRobot(client);
+      }
       return () => {
-        closed = true;
-        if (!client) return;
         client.off('message', listener);
-        const left = (this.watchers.get(url) ?? 1) - 1;
-        if (left > 0) {
-          this.watchers.set(url, left);
-          return;
-        }
+        watcher.failures.delete(fail);
+        if (--watcher.count > 0) return;
         this.watchers.delete(url);
-        if (client.connected) client.unsubscribe(url).catch(() => undefined);
+        if (client.connected && client.subscribed().includes(url)) client.unsubscribe(url).catch(() => undefined);
       };
     });
   }
@@ -176,23 +181,10 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   }
 
   private async open(): Promise<VsoaClient> {
-    const { url: _url, host: _host, port: _port, timeout: _timeout, raw, reconnect, logger, ...robot } = this.options;
-    const client = this.client ?? new VsoaClient({ raw, logger: logger ?? this.logger, timeout: this.options.timeout ?? DEFAULT_TIMEOUT });
-    if (!this.client) {
-      this.client = client;
-      for (const [event, listener] of this.pendingListeners.splice(0)) client.on(event, listener as never);
-      client.on('connect', () => {
-        this.logger.log(`connected to ${this.url}`);
-        this._status$.next(VsoaClientStatus.CONNECTED);
-      });
-      client.on('disconnect', (error) => {
-        if (this.client !== client) return; // closed on purpose
-        this.logger.warn(`link to ${this.url} lost${error ? `: ${error.message}` : ''}${reconnect === false ? '' : '; reconnecting'}`);
-        this._status$.next(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING);
-      });
-    }
-    if (reconnect === false) {
-      await client.connect(this.url, { passwd: robot.passwd, tls: robot.tls, timeout: robot.connTimeout, lookup: robot.lookup });
+    const client = this.ensureClient();
+    if (this.options.reconnect === false) {
+      const { passwd, tls, connTimeout, lookup } = this.options;
+      await client.connect(this.url, { passwd, tls, timeout: connTimeout, lookup });
       return client;
     }
     await new Promise<void>((resolve, reject) => {
@@ -206,13 +198,70 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
       };
       client.once('connect', onConnect);
       client.once('connectError', onError);
-      try {
-        client.robot(this.url, robot);
-      } catch {
-        // the robot already runs: it reports its next attempt
-      }
+      this.startRobot(client);
     });
     return client;
+  }
+
+  /** The core client, made (with its listeners) on first use; the link is not opened here. */
+  private ensureClient(): VsoaClient {
+    if (this.client) return this.client;
+    const { raw, reconnect, logger } = this.options;
+    const client = new VsoaClient({ raw, logger: logger ?? this.logger, timeout: this.options.timeout ?? DEFAULT_TIMEOUT });
+    this.client = client;
+    for (const [event, listener] of this.pendingListeners.splice(0)) client.on(event, listener as never);
+    client.on('connect', () => {
+      this.logger.log(`connected to ${this.url}`);
+      this.setStatus(VsoaClientStatus.CONNECTED);
+      // URLs watched while the link was down; the robot renews the ones the server took before.
+      const renewed = new Set(client.subscribed());
+      for (const url of this.watchers.keys()) if (!renewed.has(url)) this.subscribeOnServer(client, url);
+    });
+    client.on('connectError', () => {
+      if (this.client === client && reconnect !== false) this.setStatus(VsoaClientStatus.RECONNECTING);
+    });
+    client.on('disconnect', (error) => {
+      if (this.client !== client) return; // closed on purpose
+      this.logger.warn(`link to ${this.url} lost${error ? `: ${error.message}` : ''}${reconnect === false ? '' : '; reconnecting'}`);
+      this.setStatus(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING);
+    });
+    return client;
+  }
+
+  /** Reports a status once per change (a robot failing again and again stays "reconnecting"). */
+  private setStatus(status: VsoaClientStatus): void {
+    if (status === this.lastStatus) return;
+    this.lastStatus = status;
+    this._status$.next(status);
+  }
+
+  /** Starts the robot unless it runs already. */
+  private startRobot(client: VsoaClient): void {
+    if (this.robotStarted) return;
+    this.robotStarted = true;
+    const {
+      url: _url,
+      host: _host,
+      port: _port,
+      timeout: _timeout,
+      raw: _raw,
+      reconnect: _reconnect,
+      logger: _logger,
+      ...robot
+    } = this.options;
+    client.robot(this.url, robot);
+  }
+
+  /**
+   * Sends the SUBSCRIBE for a watched URL. A refusal errors its observers; a link that drops
+   * meanwhile is not an error: the next 'connect' sends it again.
+   */
+  private subscribeOnServer(client: VsoaClient, url: string): void {
+    client.subscribe(url).catch((error: unknown) => {
+      if (!(error instanceof VsoaStatusError)) return;
+      this.logger.warn(`subscribe ${url} refused by ${this.url}: ${error.message}`);
+      for (const fail of [...(this.watchers.get(url)?.failures ?? [])]) fail(error);
+    });
   }
 }
 

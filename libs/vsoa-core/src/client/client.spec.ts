@@ -1,51 +1,10 @@
-import { createServer, Server, Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { encodePacket, Flag, PacketParser, PacketType, VsoaPacket } from '../index';
+import { encodePacket, Flag, PacketType } from '../index';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
 import type { RemoteClient } from '../server/remote-client';
 import { nextEvent } from '../../../../test/helpers/events';
-
-/** A hand-written TCP server that records what clients send and answers as told. */
-class FakeServer {
-  readonly received: VsoaPacket[] = [];
-  readonly sockets: Socket[] = [];
-  private readonly server: Server;
-  port = 0;
-
-  constructor(onPacket: (packet: VsoaPacket, socket: Socket) => void = () => undefined) {
-    this.server = createServer((socket) => {
-      this.sockets.push(socket);
-      socket.on('error', () => undefined);
-      const parser = new PacketParser(
-        (p) => {
-          this.received.push(p);
-          onPacket(p, socket);
-        },
-        () => socket.destroy(),
-      );
-      socket.on('data', (chunk) => parser.push(chunk));
-    });
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this.port;
-  }
-
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function handshakeReply(seqno: number, id: number, udpPort?: number): Buffer {
-  const data = Buffer.alloc(udpPort === undefined ? 4 : 6);
-  data.writeUInt32BE(id, 0);
-  if (udpPort !== undefined) data.writeUInt16BE(udpPort, 4);
-  return encodePacket({ type: PacketType.SERVINFO, flags: Flag.REPLY, seqno, param: Buffer.from('"fake"'), data });
-}
+import { FakeServer, handshakeReply } from '../../../../test/helpers/fake-server';
 
 describe('VsoaClient', () => {
   const cleanups: Array<() => unknown> = [];
@@ -215,7 +174,10 @@ describe('VsoaClient', () => {
     const port = await fake.listen();
     const client = newClient();
     await client.connect(`vsoa://127.0.0.1:${port}`);
+    const accepted: string[] = [];
+    client.on('subscribed', (url) => accepted.push(url));
     await expect(client.subscribe(['/a', '/b'])).rejects.toMatchObject({ name: 'VsoaStatusError', status: 3 });
+    expect(accepted).toEqual([]);
     // One SUBSCRIBE per URL, which every server implementation accepts.
     expect(fake.received.filter((p) => p.type === PacketType.SUBSCRIBE).map((p) => p.url)).toEqual(['/a', '/b']);
     expect(client.subscribed()).toEqual([]);
@@ -238,7 +200,10 @@ describe('VsoaClient', () => {
       server = await ourServer(port, (next) => {
         resubscribed = nextEvent(next, 'client').then(([cli]) => nextEvent(cli as RemoteClient, 'subscribe'));
       });
+      const renewed = nextEvent<[string]>(client, 'subscribed');
       expect((await resubscribed)[0]).toEqual(['/news/']);
+      // The client says when the server has taken the renewed subscription.
+      expect(await renewed).toEqual(['/news/']);
       const got = nextEvent<[string]>(client, 'message');
       server.publish('/news/x', { param: 'hello' });
       expect((await got)[0]).toBe('/news/x');

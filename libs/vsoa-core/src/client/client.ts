@@ -134,7 +134,8 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
 
   /**
    * Subscribes to one URL or several (one SUBSCRIBE each, which every server implementation
-   * accepts). Rejects with a VsoaStatusError when the server answers a non-zero status.
+   * accepts); emits `'subscribed'` for each URL the server accepts. Rejects with a
+   * VsoaStatusError when the server answers a non-zero status.
    */
   async subscribe(urls: string | string[], options: { timeout?: number } = {}): Promise<void> {
     const list = this.checkUrls(urls);
@@ -146,6 +147,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
         try {
           const status = await this.call<number>({ type: PacketType.SUBSCRIBE, url }, options.timeout, `subscribe ${url}`);
           if (status !== 0) throw new VsoaStatusError(status, `subscribe ${url}`);
+          this.emit('subscribed', url);
         } catch (error) {
           if (!known) this.subscriptions.delete(url);
           throw error;

@@ -64,6 +64,8 @@ export interface VsoaClientEvents {
   disconnect: [error?: Error];
   /** A robot connect attempt failed; it will try again after its delay. */
   connectError: [error: Error];
+  /** The server accepted a subscription to `url` (also each time the robot renews it). */
+  subscribed: [url: string];
   /** A publish covered by this client's subscriptions. */
   message: [url: string, payload: VsoaPayload, quick: boolean];
   /** A datagram from the server. */
