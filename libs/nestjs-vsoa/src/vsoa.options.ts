@@ -35,3 +35,25 @@ export interface ClientVsoaOptions extends Omit<RobotOptions, 'tls'> {
   reconnect?: boolean;
   logger?: VsoaLogger;
 }
+
+/** How to reach one upstream server: the robot's options (password, TLS, keepalive, delays). */
+export interface VsoaUpstreamLinkOptions extends Omit<RobotOptions, 'tls'> {
+  tls?: ConnectionOptions;
+}
+
+/**
+ * Options of VsoaSubscriberStrategy: the server(s) whose publishes the app consumes. Give `url`
+ * (one server) or `upstreams` (several, each subscribed to every pattern: fan-in); the link
+ * options here apply to each upstream unless the upstream says otherwise.
+ */
+export interface VsoaSubscriberStrategyOptions extends VsoaUpstreamLinkOptions {
+  /** `vsoa://host:port` or `vsoa://name` (looked up before every reconnect). */
+  url?: string;
+  /** Several servers: a URL each, or a URL with its own link options. */
+  upstreams?: Array<string | ({ url: string } & VsoaUpstreamLinkOptions)>;
+  /** Deliver params as raw strings instead of parsed JSON. */
+  raw?: boolean;
+  logger?: VsoaLogger;
+  /** Transport id that `@EventPattern(url, id)` binds to. Default `VSOA_SUBSCRIBER_TRANSPORT`. */
+  transportId?: symbol;
+}

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CustomTransportStrategy, MessageHandler, Server, WritePacket } from '@nestjs/microservices';
+import { CustomTransportStrategy, WritePacket } from '@nestjs/microservices';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Observable } from 'rxjs';
@@ -15,6 +15,7 @@ import {
   VsoaStatus,
 } from '@vsoa/core';
 import type { CommandHandler, ResourceOptions, VsoaClient, WorkQueue } from '@vsoa/core';
+import { HandlerCacheServer } from './handler-cache.server';
 import { VsoaWorkQueues } from './vsoa-work-queues';
 import { VSOA_TRANSPORT, VsoaServerStatus } from './vsoa.constants';
 import { VsoaContext } from './vsoa.context';
@@ -33,7 +34,7 @@ const DEFAULT_CLOSE_TIMEOUT = 5000;
  * Nest transport strategy serving VSOA: `@MessagePattern('/url')` handlers become RPC commands
  * (exact, prefix `/a/`, default `/`), `@EventPattern('/url')` handlers receive datagrams.
  */
-export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerStatus> implements CustomTransportStrategy {
+export class VsoaServerStrategy extends HandlerCacheServer<VsoaServerEventsMap, VsoaServerStatus> implements CustomTransportStrategy {
   override transportId: symbol = VSOA_TRANSPORT;
   protected override readonly logger = new Logger('VsoaServer');
   private server: VsoaServer | null = null;
@@ -41,7 +42,6 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   private readonly pendingListeners: Array<[keyof VsoaServerEvents, (...args: never[]) => void]> = [];
 
   private readonly workQueues: VsoaWorkQueues;
-  private readonly handlerCache = new Map<string, MessageHandler | null>();
   private readonly resources = new Map<string, ResourceOptions>();
   private routes: ProxyRoutes | null = null;
 
@@ -56,25 +56,6 @@ export class VsoaServerStrategy extends Server<VsoaServerEventsMap, VsoaServerSt
   /** The work queue called `name` (what `@MessagePattern(url, { workQueue: name })` handlers run on). */
   workQueue(name: string): WorkQueue {
     return this.workQueues.get(name);
-  }
-
-  /**
-   * Nest resolves a pattern by trying `JSON.parse` on it first, which throws for every URL: that
-   * exception cost more than the rest of a call. Our patterns are the registered URLs, so the
-   * answer is kept per pattern (and forgotten when handlers change).
-   */
-  override getHandlerByPattern(pattern: string): MessageHandler | null {
-    let handler = this.handlerCache.get(pattern);
-    if (handler === undefined) {
-      handler = super.getHandlerByPattern(pattern);
-      this.handlerCache.set(pattern, handler);
-    }
-    return handler;
-  }
-
-  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler?: boolean, extras?: Record<string, unknown>): void {
-    this.handlerCache.clear();
-    super.addHandler(pattern, callback, isEventHandler, extras);
   }
 
   /** Starts the VSOA server; calls `callback()` when listening or `callback(error)`. */
