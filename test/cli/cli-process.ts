@@ -23,7 +23,20 @@ export async function buildCli(): Promise<{ main: string; dispose: () => void }>
   const compile = (project: string, outDir: string): Promise<unknown> =>
     promisify(execFile)(
       process.execPath,
-      [tsc, '-p', project, '--outDir', join(out, outDir), '--noCheck', '--declaration', 'false', '--sourceMap', 'false'],
+      [
+        tsc,
+        '-p',
+        project,
+        '--outDir',
+        join(out, outDir),
+        '--noCheck',
+        '--declaration',
+        'false',
+        '--sourceMap',
+        'false',
+        '--inlineSources',
+        'false',
+      ],
       { cwd: ROOT },
     );
   await Promise.all([compile('libs/vsoa-core/tsconfig.lib.json', 'libs/vsoa-core'), compile('apps/cli/tsconfig.json', 'apps/cli')]);

@@ -1,5 +1,5 @@
-// Packaging test (`npm run test:packaging`, after `npm run build`): packs dist/libs/vsoa-core and
-// dist/libs/nestjs-vsoa with `npm pack`, installs both tarballs into fresh Nest apps in the temp
+// Packaging test (`npm run test:packaging`, after `npm run build`): takes the tarballs that
+// `npm run pack:libs` leaves in dist/packages, installs both into fresh Nest apps in the temp
 // directory (one on Nest 12, one on Nest 11, side by side), type-checks test/packaging/app/main.ts
 // against what was installed, runs it with node and checks its reply. KEEP_PACKAGING_DIR=1 keeps
 // the temp directory.
@@ -42,12 +42,12 @@ function run(cmd, args, cwd, timeoutMs) {
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 
-async function pack(lib, dest) {
-  const dir = path.join(root, 'dist', 'libs', lib);
-  if (!fs.existsSync(path.join(dir, 'package.json')))
-    throw new Error(`${dir}/package.json missing: npm run build && node scripts/pack-libs.js`);
-  const out = await run(npm, ['pack', '--silent', '--pack-destination', dest], dir, 60_000);
-  return path.join(dest, out.trim().split('\n').pop());
+/** The tarball `npm run pack:libs` left for a library. */
+function tarball(lib) {
+  const { name, version } = readJson(path.join(root, 'libs', lib, 'package.json'));
+  const file = path.join(root, 'dist', 'packages', `${name.replace('@', '').replace('/', '-')}-${version}.tgz`);
+  if (!fs.existsSync(file)) throw new Error(`${path.relative(root, file)} missing: npm run build && npm run pack:libs`);
+  return file;
 }
 
 /** Installs the tarballs next to Nest `major`, builds the app and checks what it prints. */
@@ -119,8 +119,8 @@ async function check({ nest, terminus }, tarballs, tmp) {
 (async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vsoa-packaging-'));
   try {
-    const [core, nestjs] = await Promise.all([pack('vsoa-core', tmp), pack('nestjs-vsoa', tmp)]);
-    console.log(`packed ${path.basename(core)}, ${path.basename(nestjs)}`);
+    const [core, nestjs] = [tarball('vsoa-core'), tarball('nestjs-vsoa')];
+    console.log(`installing ${path.basename(core)}, ${path.basename(nestjs)}`);
     const outcomes = await Promise.allSettled(MAJORS.map((major) => check(major, { core, nestjs }, tmp)));
     const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
     for (const { reason } of failed) console.error(`FAILED ${reason instanceof Error ? reason.message : reason}`);

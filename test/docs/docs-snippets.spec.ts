@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+import { checkSnippets, snippetsOf } from './snippets';
+
+const root = join(__dirname, '..', '..');
+
+describe('the TypeScript in the README and the guide', () => {
+  it('compiles under strict, with library checks on', () => {
+    const snippets = ['README.md', 'docs/guide.md'].flatMap((file) => snippetsOf(join(root, file), root));
+    expect(snippets.length).toBeGreaterThan(10);
+    const errors = checkSnippets(snippets, root, join(__dirname, 'snippet-globals.d.ts'));
+    expect(errors.map(({ where, message }) => `${where}: ${message}`)).toEqual([]);
+  }, 120_000);
+});
