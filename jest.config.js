@@ -4,6 +4,8 @@ module.exports = {
   rootDir: '.',
   roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/apps'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // The packaging test's app runs its own tests, in its own install (npm run test:packaging).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/packaging/app/'],
   transform: {
     '^.+\\.(t|j)s$': [
       '@swc/jest',

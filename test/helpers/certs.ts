@@ -46,8 +46,9 @@ const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const HOUR = 3_600_000;
 
 // Node's WebCrypto implements what the generator needs; set it explicitly rather than rely on a
-// global `crypto`, which Jest's sandbox may not expose.
-x509.cryptoProvider.set(webcrypto);
+// global `crypto`, which Jest's sandbox may not expose. (Typed as the library's parameter: where the
+// DOM lib is loaded, its `Crypto` type and Node's differ in detail.)
+x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
 function newKeys(): Promise<webcrypto.CryptoKeyPair> {
   return webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);

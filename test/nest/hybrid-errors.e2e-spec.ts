@@ -2,19 +2,22 @@ import 'reflect-metadata';
 import { Body, Controller, Get, INestApplication, Module, Put, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { firstValueFrom } from 'rxjs';
 import { VsoaClient, VsoaStatus } from '@vsoa/core';
 import { ClientVsoa, VsoaExceptionFilter, VsoaModule, VsoaRecordBuilder, VsoaRpcError, VsoaServerStrategy } from '@vsoa/nestjs';
 
+/** As the guide has it: a SET changes what it names, a GET carries none of it. */
 class LightChange {
+  @IsOptional()
   @IsBoolean()
-  on!: boolean;
+  on?: boolean;
 
+  @IsOptional()
   @IsInt()
   @Min(0)
   @Max(100)
-  brightness!: number;
+  brightness?: number;
 }
 
 @Controller()
@@ -105,7 +108,8 @@ describe('errors in a hybrid app, set up as the guide shows', () => {
     });
   });
 
-  it('passes valid input on both sides', async () => {
+  it('passes valid input on both sides, and a GET without a param', async () => {
+    expect((await client.fetch('/light')).status).toBe(VsoaStatus.SUCCESS);
     const valid = { on: true, brightness: 40 };
     expect((await client.fetch('/light', { method: 'SET', payload: { param: valid } })).payload.param).toEqual(valid);
     const response = await fetch(`${http}/light`, {
