@@ -140,6 +140,18 @@ describe('call', () => {
     });
   });
 
+  it("takes the method by name in any case or by the seed's number, and refuses another before connecting", async () => {
+    for (const method of ['set', 'SET', '1']) {
+      const result = await run(['call', `${base}/echo`, '--passwd', PASSWD, '--method', method, '--json']);
+      expect(JSON.parse(result.stdout)).toMatchObject({ param: { method: 'SET' } });
+    }
+    const connections = watchConnections();
+    const refused = await run(['call', `${base}/echo`, '--passwd', PASSWD, '--method', 'post']);
+    expect(refused.code).toBe(2);
+    expectOneErrorLine(refused, /^vsoa call: method must be 'GET', 'SET', METHOD_GET \(0\) or METHOD_SET \(1\), not "post"$/);
+    expect(connections).not.toHaveBeenCalled();
+  });
+
   it('exits 1 on a non-zero status, naming it on stdout and stderr', async () => {
     const result = await run(['call', `${base}/nope`, '--passwd', PASSWD]);
     expect(result.code).toBe(1);

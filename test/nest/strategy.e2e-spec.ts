@@ -18,7 +18,7 @@ import {
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, map, Observable, of, Subject, take, throwError, toArray } from 'rxjs';
-import { VsoaClient, VsoaStatus } from '@vsoa/core';
+import { METHOD_SET, VsoaClient, VsoaStatus } from '@vsoa/core';
 import { nextEvent } from '../helpers/events';
 import {
   ClientVsoa,
@@ -223,6 +223,14 @@ describe('VsoaServerStrategy in a Nest app', () => {
     it('builds SET calls with binary data and a timeout with the record builder', async () => {
       const record = new VsoaRecordBuilder({ on: true }).setMethod('SET').setTimeout(2000).build();
       expect(await firstValueFrom(proxy.send('/light', record))).toEqual({ on: true });
+      // The method as a Python port or the official package gives it; a typo is refused, never sent as GET.
+      expect(await firstValueFrom(proxy.send('/light', new VsoaRecordBuilder({ on: false }).setMethod('set').build()))).toEqual({
+        on: false,
+      });
+      expect(await firstValueFrom(proxy.send('/light', new VsoaRecordBuilder({ on: true }).setMethod(METHOD_SET).build()))).toEqual({
+        on: true,
+      });
+      expect(() => new VsoaRecordBuilder({}).setMethod('PUT' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
       const withData = new VsoaRecordBuilder({}).setData(Buffer.alloc(3)).build();
       expect(await firstValueFrom(proxy.send('/binary', withData))).toEqual({ param: { size: 3 }, data: Buffer.from([9, 8, 7]) });
     });

@@ -1,4 +1,5 @@
-import type { VsoaMethod } from '@vsoa/core';
+import { toMethod } from '@vsoa/core';
+import type { VsoaMethod, VsoaMethodLike } from '@vsoa/core';
 
 /** Per-message options of a ClientVsoa `send()` / `emit()`. */
 export interface VsoaRecordOptions {
@@ -31,8 +32,12 @@ export class VsoaRecordBuilder<TParam = unknown> {
     return this;
   }
 
-  setMethod(method: VsoaMethod): this {
-    this.options = { ...this.options, method };
+  /**
+   * `'GET'` / `'SET'` in any case, or `METHOD_GET` / `METHOD_SET`. Throws
+   * `VsoaError('INVALID_ARGUMENT')` for anything else.
+   */
+  setMethod(method: VsoaMethodLike): this {
+    this.options = { ...this.options, method: toMethod(method) };
     return this;
   }
 

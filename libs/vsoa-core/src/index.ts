@@ -7,6 +7,8 @@
  */
 export * from './protocol/constants';
 export { encodePacket, decodePacket, declaredLength } from './protocol/packet';
+export { METHOD_GET, METHOD_SET, toMethod } from './protocol/method';
+export type { VsoaMethodLike } from './protocol/method';
 export type { VsoaPacket, PacketFields } from './protocol/packet';
 export { PacketParser, parseDatagram } from './protocol/parser';
 export type { PacketParserOptions } from './protocol/parser';

@@ -1,6 +1,6 @@
-import { fetch, statusName, VsoaStatus } from '@vsoa/core';
+import { fetch, statusName, toMethod, VsoaStatus } from '@vsoa/core';
 import { Command, jsonLine, out, showHelp } from '../command';
-import { ExitCode, formatStatus, statusError } from '../errors';
+import { ExitCode, formatStatus, statusError, UsageError } from '../errors';
 import {
   CONNECT_OPTIONS,
   connectHelp,
@@ -17,6 +17,7 @@ const OPTIONS = {
   ...CONNECT_OPTIONS,
   ...PAYLOAD_OPTIONS,
   set: { type: 'boolean' },
+  method: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -27,6 +28,7 @@ number, its param as JSON and the size of its data.
 
 Options:
   --set                   call with SET (default GET)
+  --method GET|SET        the method by name (any case), or 0 / 1 as the seed numbers them
 ${PAYLOAD_HELP}
   --json                  print one line {status, statusName, param, dataBytes, tunid}
 ${connectHelp('bound on the whole call (default: 5000 to connect, 60000 for the reply)')}
@@ -43,7 +45,15 @@ export const callCommand: Command = {
     const [url] = expectPositionals(positionals, ['URL']);
     const { path } = parseTarget(url);
     const payload = await readPayload(values);
-    const reply = await fetch(url, { ...connectOptions(values), method: values.set ? 'SET' : 'GET', payload });
+    if (values.set && values.method !== undefined) throw new UsageError('give --set or --method, not both');
+    // Checked before connecting: a mistyped method must not become a GET.
+    const method =
+      values.method === undefined
+        ? values.set
+          ? 'SET'
+          : 'GET'
+        : toMethod(/^[01]$/.test(values.method) ? Number(values.method) : values.method);
+    const reply = await fetch(url, { ...connectOptions(values), method, payload });
     const { param, data } = reply.payload;
     const dataBytes = data?.length ?? 0;
     if (values.json) {

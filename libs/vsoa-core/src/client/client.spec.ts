@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { encodePacket, Flag, PacketType } from '../index';
+import { encodePacket, Flag, METHOD_GET, METHOD_SET, PacketType } from '../index';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
 import type { RemoteClient } from '../server/remote-client';
@@ -162,6 +162,26 @@ describe('VsoaClient', () => {
     expect(took).toBeGreaterThanOrEqual(190);
     expect(took).toBeLessThan(600);
     expect((await client.fetch('/echo', { payload: { param: 1 } })).payload.param).toBe(1);
+  });
+
+  it('takes the method as GET/SET in any case or as METHOD_GET/METHOD_SET, and refuses anything else before sending', async () => {
+    const server = await ourServer();
+    const methods: string[] = [];
+    server.command('/m', (cli, req) => {
+      methods.push(req.method);
+      cli.reply(req.seqno);
+    });
+    const client = newClient();
+    await client.connect(`vsoa://127.0.0.1:${server.address()!.port}`);
+    for (const method of ['SET', 'set', 'Set', METHOD_SET, 'GET', 'get', METHOD_GET, undefined])
+      await client.fetch('/m', { method: method as never });
+    expect(methods).toEqual(['SET', 'SET', 'SET', 'SET', 'GET', 'GET', 'GET', 'GET']);
+    for (const method of ['POST', 'SETX', 2, -1, true, null]) {
+      await expect(client.fetch('/m', { method: method as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    // Nothing went out for the refused ones.
+    await client.fetch('/m');
+    expect(methods).toHaveLength(9);
   });
 
   it('rejects a subscribe the server answers with a non-zero status', async () => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { PeerCertificate } from 'node:tls';
-import { Flag, MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType } from '../protocol/constants';
+import { Flag, MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaMethod } from '../protocol/constants';
+import { toMethod } from '../protocol/method';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { BAD_PARAM, decodePayload, encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, SubscriptionSet } from '../url';
@@ -113,16 +114,22 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
 
   /**
    * Calls the RPC command at `url`. Resolves with the reply whatever its status; rejects with a
-   * VsoaError when not connected (NOT_CONNECTED), on timeout (TIMEOUT), when the link drops
+   * VsoaError when the method is not GET or SET (INVALID_ARGUMENT), when not connected (NOT_CONNECTED), on timeout (TIMEOUT), when the link drops
    * (CLOSED) or when the request is too large (TOO_LARGE).
    */
   fetch(url: string, options: FetchOptions = {}): Promise<VsoaReply> {
     if (!isValidUrl(url)) return Promise.reject(new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`));
+    let method: VsoaMethod;
+    try {
+      method = toMethod(options.method);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const payload = options.payload;
     return this.call<VsoaReply>(
       {
         type: PacketType.RPC,
-        flags: options.method === 'SET' ? Flag.SET : 0,
+        flags: method === 'SET' ? Flag.SET : 0,
         url,
         param: encodeParam(payload?.param, this.raw),
         data: payload?.data,

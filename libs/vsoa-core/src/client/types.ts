@@ -1,5 +1,5 @@
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
-import type { VsoaMethod } from '../protocol/constants';
+import type { VsoaMethodLike } from '../protocol/method';
 import type { VsoaPayload } from '../protocol/payload';
 import type { VsoaLogger } from '../logger';
 import type { LookupOptions } from '../position/position-types';
@@ -26,8 +26,8 @@ export interface ConnectOptions {
 }
 
 export interface FetchOptions {
-  /** GET (default) or SET. */
-  method?: VsoaMethod;
+  /** GET (default) or SET: `'GET'` / `'SET'` in any case, or `METHOD_GET` / `METHOD_SET`; anything else is refused. */
+  method?: VsoaMethodLike;
   payload?: VsoaPayload;
   /** Reply timeout (ms); the client's default otherwise. */
   timeout?: number;
