@@ -8,7 +8,7 @@ export {
   POSITION_SERVER_ENV,
   DEFAULT_POSITION_FILE,
 } from './lookup';
-export { AF_INET, AF_INET6, DEFAULT_POSITION_PORT, MAX_POSITION_MESSAGE_BYTES, toPositionEntry } from './position-types';
+export { AF_INET, AF_INET6, AF_UNSPEC, DEFAULT_POSITION_PORT, MAX_POSITION_MESSAGE_BYTES, toPositionEntry } from './position-types';
 export type {
   PositionDomain,
   PositionEntry,

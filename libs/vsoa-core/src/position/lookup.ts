@@ -6,6 +6,7 @@ import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import {
   AF_INET,
   AF_INET6,
+  AF_UNSPEC,
   DEFAULT_POSITION_PORT,
   LookupOptions,
   readPositionJson,
@@ -207,9 +208,11 @@ function readAnswer(msg: Buffer, name: string): PositionEntry | null | string {
 
 function checkOptions(name: string, options: LookupOptions): ResolvedLookup {
   if (typeof name !== 'string' || name === '') throw new VsoaError('INVALID_ARGUMENT', 'lookup needs a non-empty name');
-  const { domain, tries = 2, retryInterval = 2000 } = options;
+  const { tries = 2, retryInterval = 2000 } = options;
+  // Any family is asked for without a domain: every position server answers that with its first entry.
+  const domain = options.domain === AF_UNSPEC ? undefined : options.domain;
   if (domain !== undefined && domain !== AF_INET && domain !== AF_INET6) {
-    throw new VsoaError('INVALID_ARGUMENT', `lookup domain must be ${AF_INET} or ${AF_INET6}, not ${String(domain)}`);
+    throw new VsoaError('INVALID_ARGUMENT', `lookup domain must be ${AF_INET}, ${AF_INET6} or ${AF_UNSPEC} (any), not ${String(domain)}`);
   }
   if (!Number.isInteger(tries) || tries < 1) throw new VsoaError('INVALID_ARGUMENT', `lookup tries must be a positive integer: ${tries}`);
   if (!Number.isFinite(retryInterval) || retryInterval <= 0) {

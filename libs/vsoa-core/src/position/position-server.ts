@@ -5,6 +5,8 @@ import { isIPv6 } from 'node:net';
 import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import {
+  AF_INET,
+  AF_INET6,
   readPositionJson,
   PositionEntry,
   PositionListenOptions,
@@ -174,7 +176,9 @@ export class PositionServer extends EventEmitter<PositionServerEvents> {
   private find(query: PositionQuery): PositionEntry | undefined {
     const entries = this.table.get(query.name.toLowerCase());
     if (!entries) return undefined;
-    return query.domain === undefined ? entries[0] : entries.find((e) => e.domain === query.domain);
+    // A domain that names no family (absent, or the seed's -1) asks for any.
+    const family = query.domain === AF_INET || query.domain === AF_INET6 ? query.domain : undefined;
+    return family === undefined ? entries[0] : entries.find((e) => e.domain === family);
   }
 
   /** Hands the query to the hook; its first reply wins, a throw or rejection means unknown. */

@@ -8,6 +8,8 @@ export type PositionDomain = 2 | 10;
 export const AF_INET = 2;
 /** `AF_INET6`: the entry's address is IPv6. */
 export const AF_INET6 = 10;
+/** The seed's "any family" for `lookup(name, { domain })`, as `vsoa.lookup(name, -1)`. */
+export const AF_UNSPEC = -1;
 
 /** Port a position server listens on when an env or file entry names none. */
 export const DEFAULT_POSITION_PORT = 54;
@@ -77,8 +79,8 @@ export interface PositionServerAddress {
 }
 
 export interface LookupOptions {
-  /** Ask for an entry of this family; any family when absent. */
-  domain?: PositionDomain;
+  /** Ask for an entry of this family; any family when absent or `AF_UNSPEC` (-1, the seed's default). */
+  domain?: PositionDomain | typeof AF_UNSPEC;
   /** Queries sent to each server before giving up on it. Default 2. */
   tries?: number;
   /** Milliseconds between queries to one server (and after the last one). Default 2000. */

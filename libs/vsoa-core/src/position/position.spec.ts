@@ -6,6 +6,7 @@ import { VsoaConnectError, VsoaError } from '../errors';
 import type { VsoaLogger } from '../logger';
 import { collectUntil, nextEvent } from '../../../../test/helpers/events';
 import {
+  AF_UNSPEC,
   DEFAULT_POSITION_PORT,
   lookup,
   LookupOptions,
@@ -170,10 +171,22 @@ describe('PositionServer with lookup', () => {
     await expect(lookup('MYSVC', ISOLATED)).resolves.toMatchObject({ port: 3005 });
   });
 
-  it('answers only entries of the domain asked for', async () => {
+  it("answers only entries of the domain asked for; -1 (the seed's any family) asks for any", async () => {
     const { port } = await startServer({ table: { svc: SVC } });
     expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":10}'))).toEqual({});
     expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":2}'))).toEqual(SVC);
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":-1}'))).toEqual(SVC);
+  });
+
+  it("looks up any family with domain AF_UNSPEC (-1), as the seed's vsoa.lookup(name, -1)", async () => {
+    const { server, port } = await startServer({ table: [{ name: 'svc', addr: '::1', port: 3006 }] });
+    const queries: unknown[] = [];
+    server.on('query', (query) => queries.push(query));
+    setPositionServer(HOST, port);
+    await expect(lookup('svc', { ...ISOLATED, domain: AF_UNSPEC })).resolves.toMatchObject({ addr: '::1', domain: 10 });
+    // Asked without a domain, which every position server reads as "any".
+    expect(queries).toEqual([{ name: 'svc' }]);
+    await expect(lookup('svc', { ...ISOLATED, domain: 3 as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('follows set() and delete()', async () => {
