@@ -239,6 +239,20 @@ describe('TLS: our VsoaClient with our VsoaServer', () => {
     expect(remote.peerCertificate()?.issuer.CN).toBe(TEST_CN.ca);
   });
 
+  it("a server given ca alone requires client certificates, as the seed's ca_cert; requestCert: false keeps it one-way", async () => {
+    const { server, port } = await startOurServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca });
+    await expect(connectOurClient(newOurClient(), port, clientTls())).rejects.toMatchObject({ code: 'SSL_HS_FAILED' });
+    expect(server.counters.tlsHandshakeFailures).toBe(1);
+    const withCert = newOurClient();
+    await connectOurClient(withCert, port, clientTls(true));
+    await expectEcho(withCert);
+
+    const oneWay = await startOurServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca, requestCert: false });
+    const plain = newOurClient();
+    await connectOurClient(plain, oneWay.port, clientTls());
+    await expectEcho(plain);
+  });
+
   // Under TLS 1.3 the client's side of the handshake completes before the server has checked the
   // client's certificate, so the refusal arrives after our client sent its SERVINFO; under 1.2
   // it arrives during the handshake. Both must end as a connect error.

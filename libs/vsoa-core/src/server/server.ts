@@ -224,9 +224,9 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     if (this.listener) throw new VsoaError('INVALID_ARGUMENT', 'server is already listening');
     const host = options.host ?? '0.0.0.0';
     const port = options.port ?? 0;
-    this.tlsOptions = options.tls;
+    this.tlsOptions = options.tls && withClientAuth(options.tls);
     for (let attempt = 1; ; attempt++) {
-      const listener = this.createListener(options);
+      const listener = this.createListener(this.tlsOptions);
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
         listener.listen({ host, port, backlog: options.backlog ?? 1024 }, () => {
@@ -381,10 +381,10 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     if (this.drainWaiter && this.pendingCalls() === 0) this.drainWaiter();
   }
 
-  private createListener(options: ListenOptions): NetServer {
+  private createListener(tls: TlsOptions | undefined): NetServer {
     const onConnection = (socket: Socket): void => this.onConnection(socket);
-    if (!options.tls) return createNetServer(onConnection);
-    const server = createTlsServer(options.tls, onConnection);
+    if (!tls) return createNetServer(onConnection);
+    const server = createTlsServer(tls, onConnection);
     server.on('tlsClientError', (error) => {
       this.counters.tlsHandshakeFailures++;
       this.warn.warn(`TLS handshake failed: ${error.message}`);
@@ -410,4 +410,14 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     }
     cli.deliverDatagram(packet, true);
   }
+}
+
+/**
+ * A server given `ca` and no word on `requestCert` asks every client for a certificate signed by
+ * it and refuses the rest: the seed's two-way authentication (its server `ca_cert`). Node alone
+ * would let a client without a certificate in. `requestCert: false` keeps one-way TLS.
+ */
+function withClientAuth(tls: TlsOptions): TlsOptions {
+  if (tls.ca === undefined || tls.requestCert !== undefined) return tls;
+  return { ...tls, requestCert: true, rejectUnauthorized: tls.rejectUnauthorized ?? true };
 }

@@ -82,7 +82,11 @@ export interface ListenOptions {
   /** TCP port; the quick UDP channel binds the same number. 0 picks a free one. */
   port?: number;
   backlog?: number;
-  /** Serve TLS with these options (key, cert, ca, requestCert, …). */
+  /**
+   * Serve TLS with these options (key, cert, ca, requestCert, …): Node's `tls.createServer` ones,
+   * except that `ca` without `requestCert` asks for and verifies client certificates (two-way
+   * authentication, as the seed's `ca_cert`); `requestCert: false` keeps it one-way.
+   */
   tls?: TlsOptions;
 }
 
