@@ -48,7 +48,10 @@ export class WorkQueue {
     return this;
   }
 
-  /** Queues a job unless the same function is already waiting; returns whether it was added. */
+  /**
+   * Queues a job unless the same function is already waiting (the seed's `add_if_not_queued`: a
+   * job that runs now may be queued again); returns whether it was added.
+   */
   addIfAbsent(job: WorkJob): boolean {
     if (this.jobs.includes(job)) return false;
     this.add(job);
@@ -63,9 +66,14 @@ export class WorkQueue {
     return true;
   }
 
-  /** True when the job is waiting or running. */
+  /** True when the job is waiting (the seed's `is_queued`: the running one does not count). */
   has(job: WorkJob): boolean {
-    return this.running === job || this.jobs.includes(job);
+    return this.jobs.includes(job);
+  }
+
+  /** True while the job runs. */
+  isRunning(job: WorkJob): boolean {
+    return this.running === job;
   }
 
   /** Drops every waiting job (the running one finishes). */
