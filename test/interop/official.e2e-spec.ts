@@ -262,7 +262,7 @@ describe('A) official vsoa.Server with our VsoaClient', () => {
       const { client } = newOurClient();
       const attempt = client.connect(`vsoa://${HOST}:${port}`, { passwd: 'wrong', timeout: WAIT_MS });
       await expect(attempt).rejects.toBeInstanceOf(VsoaConnectError);
-      await expect(attempt).rejects.toMatchObject({ code: 'INVALID_PASSWD' });
+      await expect(attempt).rejects.toMatchObject({ code: 'INVALID_PASSWD', errno: 6 });
       expect(client.connected).toBe(false);
     });
 

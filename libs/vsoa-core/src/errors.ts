@@ -36,11 +36,44 @@ export class VsoaStatusError extends VsoaError {
 export type VsoaConnectErrorCode =
   'CONNECT_ERROR' | 'UNREACHABLE' | 'SERVER_NOT_FOUND' | 'SERVER_NO_RESPONDING' | 'INVALID_RESPONDING' | 'INVALID_PASSWD' | 'SSL_HS_FAILED';
 
-/** `connect()` failed; `code` says why, `cause` holds the underlying socket error if any. */
+/**
+ * The seed's numeric connect codes (`vsoa.Client.CONNECT_OK` … `SSL_HS_FAILED`), for a port that
+ * compares numbers; `VsoaConnectError.errno` carries the one of its `code`. (The seed's client
+ * reports a wrong password as INVALID_RESPONDING; ours says INVALID_PASSWD.)
+ */
+export const VsoaConnectCode = {
+  CONNECT_OK: 0,
+  CONNECT_ERROR: 1,
+  CONNECT_UNREACHABLE: 2,
+  SERVER_NOT_FOUND: 3,
+  SERVER_NO_RESPONDING: 4,
+  INVALID_RESPONDING: 5,
+  INVALID_PASSWD: 6,
+  SSL_HS_FAILED: 7,
+} as const;
+export type VsoaConnectCode = (typeof VsoaConnectCode)[keyof typeof VsoaConnectCode];
+
+const CONNECT_ERRNO: Record<VsoaConnectErrorCode, VsoaConnectCode> = {
+  CONNECT_ERROR: VsoaConnectCode.CONNECT_ERROR,
+  UNREACHABLE: VsoaConnectCode.CONNECT_UNREACHABLE,
+  SERVER_NOT_FOUND: VsoaConnectCode.SERVER_NOT_FOUND,
+  SERVER_NO_RESPONDING: VsoaConnectCode.SERVER_NO_RESPONDING,
+  INVALID_RESPONDING: VsoaConnectCode.INVALID_RESPONDING,
+  INVALID_PASSWD: VsoaConnectCode.INVALID_PASSWD,
+  SSL_HS_FAILED: VsoaConnectCode.SSL_HS_FAILED,
+};
+
+/**
+ * `connect()` failed; `code` says why (a string), `errno` the same as the seed's number, `cause`
+ * holds the underlying socket error if any.
+ */
 export class VsoaConnectError extends VsoaError {
   declare readonly code: VsoaConnectErrorCode;
+  /** The seed's number for `code` (see `VsoaConnectCode`): 1 to 7. */
+  readonly errno: VsoaConnectCode;
   constructor(code: VsoaConnectErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message);
+    this.errno = CONNECT_ERRNO[code];
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { encodePacket, Flag, METHOD_GET, METHOD_SET, PacketType } from '../index';
+import { encodePacket, Flag, METHOD_GET, METHOD_SET, PacketType, VsoaConnectCode, VsoaConnectError } from '../index';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
 import type { RemoteClient } from '../server/remote-client';
@@ -36,6 +36,7 @@ describe('VsoaClient', () => {
       await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({
         name: 'VsoaConnectError',
         code: 'CONNECT_ERROR',
+        errno: VsoaConnectCode.CONNECT_ERROR,
       });
     });
 
@@ -45,6 +46,7 @@ describe('VsoaClient', () => {
       const port = await fake.listen();
       await expect(newClient().connect(`vsoa://127.0.0.1:${port}`, { timeout: 300 })).rejects.toMatchObject({
         code: 'SERVER_NO_RESPONDING',
+        errno: 4,
       });
     });
 
@@ -52,7 +54,7 @@ describe('VsoaClient', () => {
       const fake = new FakeServer((p, s) => s.write(encodePacket({ type: PacketType.RPC, flags: Flag.REPLY, seqno: p.seqno })));
       cleanups.push(() => fake.close());
       const port = await fake.listen();
-      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'INVALID_RESPONDING' });
+      await expect(newClient().connect(`vsoa://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'INVALID_RESPONDING', errno: 5 });
     });
 
     it('INVALID_RESPONDING when the server closes during the handshake', async () => {
@@ -64,7 +66,22 @@ describe('VsoaClient', () => {
 
     it('refuses a URL that is not vsoa://host:port', async () => {
       await expect(newClient().connect('http://127.0.0.1:1')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      await expect(newClient().connect('vsoa://127.0.0.1')).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND' });
+      await expect(newClient().connect('vsoa://127.0.0.1')).rejects.toMatchObject({ code: 'SERVER_NOT_FOUND', errno: 3 });
+    });
+
+    it("numbers the codes as the seed's Client does", () => {
+      expect(VsoaConnectCode).toEqual({
+        CONNECT_OK: 0,
+        CONNECT_ERROR: 1,
+        CONNECT_UNREACHABLE: 2,
+        SERVER_NOT_FOUND: 3,
+        SERVER_NO_RESPONDING: 4,
+        INVALID_RESPONDING: 5,
+        INVALID_PASSWD: 6,
+        SSL_HS_FAILED: 7,
+      });
+      const errnos = (['UNREACHABLE', 'INVALID_PASSWD', 'SSL_HS_FAILED'] as const).map((code) => new VsoaConnectError(code, '').errno);
+      expect(errnos).toEqual([2, 6, 7]);
     });
   });
 
