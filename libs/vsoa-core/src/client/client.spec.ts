@@ -169,6 +169,32 @@ describe('VsoaClient', () => {
     await expect(client.fetch('/echo')).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
   });
 
+  it("disconnect() closes the link but keeps the client for a later connect, as the seed's disconnect()", async () => {
+    const server = await ourServer();
+    const url = `vsoa://127.0.0.1:${server.address()!.port}`;
+    const client = newClient();
+    await client.connect(url);
+    await client.subscribe('/news');
+    const pending = client.fetch('/never');
+    const dropped = nextEvent(client, 'disconnect');
+    client.disconnect();
+    await dropped;
+    await expect(pending).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(client.connected).toBe(false);
+    expect(client.subscribed()).toEqual([]);
+
+    await client.connect(url);
+    expect((await client.fetch('/echo', { payload: { param: 'again' } })).payload.param).toBe('again');
+
+    // With a robot: disconnect() stops it too, and a new robot may start.
+    client.disconnect();
+    const relinked = nextEvent(client, 'connect');
+    client.robot(url, { reconnDelay: 50 });
+    await relinked;
+    client.disconnect();
+    expect(() => client.robot(url)).not.toThrow();
+  });
+
   it('rejects a call with TIMEOUT within its own timeout', async () => {
     const server = await ourServer();
     const client = newClient();

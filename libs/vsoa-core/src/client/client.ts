@@ -267,14 +267,24 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
     return cert && Object.keys(cert).length > 0 ? cert : null;
   }
 
-  /** Closes the link (and stops the robot). Pending calls reject with CLOSED. */
-  async close(): Promise<void> {
-    this.regulator.clear();
+  /**
+   * Closes the link and stops the robot, keeping the client for a later `connect()` or `robot()`
+   * (the seed's `disconnect()`): pending calls reject with CLOSED, `'disconnect'` is emitted, and
+   * the subscriptions are forgotten, as the server forgets them.
+   */
+  disconnect(): void {
     this.robotLoop?.stop();
     this.robotLoop = null;
     this.link?.destroy();
     this.link = null;
     this.pendingCalls.rejectAll(new VsoaError('CLOSED', 'Connection closed'));
+    this.subscriptions.clear();
+  }
+
+  /** Closes the link (and stops the robot) for good. Pending calls reject with CLOSED. */
+  async close(): Promise<void> {
+    this.regulator.clear();
+    this.disconnect();
   }
 
   /** @internal Drops the current link (the robot uses it when pings are lost). */

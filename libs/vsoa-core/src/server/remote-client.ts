@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { applyKeepAlive } from '../transport/keepalive';
 import { Flag, MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protocol/constants';
 import { encodePacket, PacketFields, VsoaPacket } from '../protocol/packet';
 import { PacketParser } from '../protocol/parser';
@@ -189,8 +190,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
 
   /** Enables TCP keepalive on the connection (`initialDelay` in ms). */
   setKeepAlive(enable: boolean | number): void {
-    if (typeof enable === 'number') this.socket.setKeepAlive(enable > 0, enable);
-    else this.socket.setKeepAlive(enable);
+    applyKeepAlive(this.socket, enable);
   }
 
   /** Changes how long this client's send queue may stay undrained before it is dropped (ms). */

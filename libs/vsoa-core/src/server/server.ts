@@ -217,6 +217,15 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   }
 
   /**
+   * Changes the password (the seed's `server.passwd(p)`); `''` or undefined removes it. Clients
+   * already connected stay; every handshake from now on is checked against the new one.
+   */
+  setPasswd(passwd: string | undefined): void {
+    if (passwd !== undefined && typeof passwd !== 'string') throw new VsoaError('INVALID_ARGUMENT', 'the password must be a string');
+    this.options.passwd = passwd ?? '';
+  }
+
+  /**
    * Starts listening: TCP (or TLS) on `host:port` and UDP on the same port number. With port 0 a
    * free port is picked whose UDP twin is free too. Rejects when either cannot be bound.
    */

@@ -6,6 +6,7 @@ import type { VsoaServerStream } from './server-stream';
 import type { VsoaClientStream } from './client-stream';
 import { nextEvent } from '../../../../test/helpers/events';
 import { readDigest, writeRandom } from '../../../../test/helpers/stream-data';
+import { tcpTimers } from '../../../../test/helpers/tcp-timers';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.SIZE ?? 64) * MiB;
@@ -185,6 +186,22 @@ describe('streams', () => {
     const loose = new VsoaClient();
     expect(() => loose.createStream(1234)).toThrow(expect.objectContaining({ code: 'NOT_CONNECTED' }));
     expect(() => client.createStream(0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it("sets TCP keepalive on the tunnel at both ends, before or after it connects (the seed's stream.keepalive)", async () => {
+    const reply = await client.fetch('/stream');
+    const serverEnd = byTunid.get(reply.tunid)!;
+    serverEnd.setKeepAlive(20_000); // before the tunnel is up: applied when it connects
+    const clientEnd = client.createStream(reply.tunid);
+    cleanup.push(clientEnd);
+    await Promise.all([once(serverEnd, 'connect'), once(clientEnd, 'connect')]);
+    expect(tcpTimers(`( sport = :${reply.tunid} )`)).toContain('timer:(keepalive');
+    expect(tcpTimers(`( dport = :${reply.tunid} )`)).not.toContain('keepalive');
+    clientEnd.setKeepAlive(20_000);
+    expect(tcpTimers(`( dport = :${reply.tunid} )`)).toContain('timer:(keepalive');
+    serverEnd.setKeepAlive(false);
+    expect(tcpTimers(`( sport = :${reply.tunid} )`)).not.toContain('keepalive');
+    expect(() => clientEnd.setKeepAlive(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('closes open streams with the server', async () => {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { VsoaError } from '../errors';
 import { normalizeAddress, PeerAddress } from '../transport/address';
+import { applyKeepAlive } from '../transport/keepalive';
 
 /** Default time a stream waits for its tunnel connection (ms), as in the official packages. */
 export const DEFAULT_STREAM_TIMEOUT = 10_000;
@@ -40,6 +41,8 @@ export class TunnelStream extends Duplex {
   private drainCallback: ((error?: Error | null) => void) | null = null;
   private readEnded = false;
   private _remote: PeerAddress | null = null;
+  /** A setKeepAlive() made before the tunnel connected, applied when it does. */
+  private keepAlive: boolean | number | null = null;
   /** True once connected over TLS. */
   encrypted = false;
 
@@ -64,6 +67,20 @@ export class TunnelStream extends Duplex {
     return this._remote ? { ...this._remote } : null;
   }
 
+  /**
+   * TCP keepalive on the tunnel connection (the seed's `stream.keepalive(idle)`): `true`, `false`,
+   * or the idle time in ms before the first probe (0 turns it off). Before the tunnel is up, it is
+   * applied when it connects.
+   */
+  setKeepAlive(enable: boolean | number): this {
+    if (typeof enable === 'number' && (!Number.isFinite(enable) || enable < 0)) {
+      throw new VsoaError('INVALID_ARGUMENT', `keepalive must be a number of ms >= 0 or a boolean, got ${enable}`);
+    }
+    this.keepAlive = enable;
+    if (this.socket) applyKeepAlive(this.socket, enable);
+    return this;
+  }
+
   /** Ends the stream: flushes what was written, then closes. */
   close(): void {
     this.end();
@@ -81,6 +98,7 @@ export class TunnelStream extends Duplex {
       family: socket.remoteFamily ?? 'IPv4',
     };
     socket.setNoDelay(true);
+    if (this.keepAlive !== null) applyKeepAlive(socket, this.keepAlive);
     socket.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) socket.pause();
     });
