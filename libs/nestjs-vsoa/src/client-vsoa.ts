@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
+import { checkRobotOptions, urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
 import { VsoaClientStatus } from './vsoa.constants';
 import type { ClientVsoaOptions } from './vsoa.options';
 import { VsoaRecord } from './vsoa-record';
@@ -39,8 +39,10 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   private lastStatus: VsoaClientStatus | null = null;
   private readonly pendingListeners: Array<[keyof VsoaClientEvents, (...args: never[]) => void]> = [];
 
+  /** Throws `VsoaError('INVALID_ARGUMENT')` for robot options the seed refuses too (a turbo above keepalive, say). */
   constructor(private readonly options: ClientVsoaOptions = {}) {
     super();
+    if (options.reconnect !== false) checkRobotOptions(options);
     this.url = options.url ?? `vsoa://${options.host ?? '127.0.0.1'}:${options.port ?? 3005}`;
   }
 

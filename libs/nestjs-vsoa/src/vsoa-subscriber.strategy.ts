@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
-import { isValidUrl, parseVsoaUrl, UrlRouter, VsoaClient, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
+import { checkRobotOptions, isValidUrl, parseVsoaUrl, UrlRouter, VsoaClient, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
 import { HandlerCacheServer } from './handler-cache.server';
 import { VSOA_SUBSCRIBER_TRANSPORT, VsoaSubscriberStatus } from './vsoa.constants';
 import type { VsoaSubscriberStrategyOptions, VsoaUpstreamLinkOptions } from './vsoa.options';
@@ -51,7 +51,7 @@ export class VsoaSubscriberStrategy
   private readonly listeners: Array<[keyof VsoaSubscriberEvents, (...args: never[]) => void]> = [];
   private started = false;
 
-  /** Throws `VsoaError('INVALID_ARGUMENT')` when no upstream is given or a URL is malformed. */
+  /** Throws `VsoaError('INVALID_ARGUMENT')` when no upstream is given, a URL is malformed or a robot option out of range. */
   constructor(private readonly options: VsoaSubscriberStrategyOptions) {
     super();
     this.transportId = options.transportId ?? VSOA_SUBSCRIBER_TRANSPORT;
@@ -61,6 +61,7 @@ export class VsoaSubscriberStrategy
     for (const entry of list) {
       const { url: target, ...own } = typeof entry === 'string' ? { url: entry } : entry;
       parseVsoaUrl(target);
+      checkRobotOptions({ ...shared, ...own });
       this.upstreams.push({ url: target, options: { ...shared, ...own }, client: this.newClient() });
     }
   }

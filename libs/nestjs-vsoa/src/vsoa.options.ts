@@ -10,7 +10,7 @@ export interface VsoaServerStrategyOptions extends Omit<VsoaServerOptions, 'logg
   port?: number;
   tls?: TlsOptions;
   logger?: VsoaLogger;
-  /** How long a stream reply (a handler that returned a Readable) waits for the caller (ms). Default 10000. */
+  /** How long a stream reply (a handler that returned a Readable) waits for the caller (ms). Default 5000, as the seed's streams. */
   streamTimeout?: number;
   /** How long `close()` lets calls in flight finish before closing connections (ms). Default 5000. */
   closeTimeout?: number;

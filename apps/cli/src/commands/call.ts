@@ -31,7 +31,7 @@ Options:
   --method GET|SET        the method by name (any case), or 0 / 1 as the seed numbers them
 ${PAYLOAD_HELP}
   --json                  print one line {status, statusName, param, dataBytes, tunid}
-${connectHelp('bound on the whole call (default: 5000 to connect, 60000 for the reply)')}
+${connectHelp('bound on the whole call, connect to reply (default 10000)')}
 
 Exit codes: 0 SUCCESS, 1 any other status, 2 usage error,
 3 connection failed, wrong password or no reply in time.`;

@@ -16,7 +16,7 @@ Stops on Ctrl-C (exit code 0).
 
 Options:
   --json                  print each publish as a JSON line {url, param, dataBytes, quick}
-${connectHelp('time allowed for each connect attempt and the subscribe (default 5000)')}`;
+${connectHelp('time allowed for each connect attempt (default 10000) and the subscribe (default 60000)')}`;
 
 export const subCommand: Command = {
   name: 'sub',

@@ -323,5 +323,53 @@ describe('VsoaClient', () => {
       // Without turbo there would be no ping at all within a 10 s keepalive.
       expect(pings.length).toBeGreaterThanOrEqual(5);
     });
+
+    it("turns turbo on and off on a running robot with robotPingTurbo (the seed's robot_ping_turbo)", async () => {
+      const pings: number[] = [];
+      const fake = new FakeServer((p, s) => {
+        if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
+        if (p.type === PacketType.PINGECHO) {
+          pings.push(Date.now());
+          s.write(encodePacket({ type: PacketType.PINGECHO, flags: Flag.REPLY, seqno: p.seqno }));
+        }
+      });
+      cleanups.push(() => fake.close());
+      const port = await fake.listen();
+      const client = newClient();
+      expect(() => client.robotPingTurbo(25)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      const first = nextEvent(client, 'connect');
+      client.robot(`vsoa://127.0.0.1:${port}`, { keepalive: 10_000 });
+      await first;
+      await client.fetch('/slow', { timeout: 200 }).catch(() => undefined);
+      expect(pings).toHaveLength(0); // no turbo: no ping within the keepalive
+
+      client.robotPingTurbo(25);
+      await client.fetch('/slow', { timeout: 300 }).catch(() => undefined);
+      expect(pings.length).toBeGreaterThanOrEqual(4);
+
+      client.robotPingTurbo(0);
+      const before = pings.length;
+      await client.fetch('/slow', { timeout: 200 }).catch(() => undefined);
+      expect(pings.length).toBe(before);
+      expect(() => client.robotPingTurbo(10)).toThrow(/turbo must be 0 \(off\) or at least 25 ms/);
+      expect(() => client.robotPingTurbo(20_000)).toThrow(/must not exceed keepalive/);
+    });
+
+    it('refuses the robot options the seed refuses, naming the option', () => {
+      const url = 'vsoa://127.0.0.1:1';
+      const cases: Array<[Parameters<VsoaClient['robot']>[1], RegExp]> = [
+        [{ keepalive: 10 }, /keepalive must be at least 50 ms/],
+        [{ connTimeout: 10 }, /connTimeout must be at least 50 ms/],
+        [{ turbo: 10 }, /turbo must be 0 \(off\) or at least 25 ms/],
+        [{ keepalive: 1000, turbo: 2000 }, /turbo \(2000 ms\) must not exceed keepalive \(1000 ms\)/],
+        [{ turbo: 5000 }, /must not exceed keepalive \(3000 ms\)/],
+        [{ reconnDelay: -1 }, /reconnDelay must be >= 0/],
+        [{ pingLost: 0 }, /pingLost must be a whole number >= 1/],
+      ];
+      for (const [options, message] of cases) {
+        const client = newClient();
+        expect(() => client.robot(url, options)).toThrow(message);
+      }
+    });
   });
 });

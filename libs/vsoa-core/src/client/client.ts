@@ -219,13 +219,25 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
   /**
    * Keeps a link to `url` alive: connects, pings every `keepalive` ms, declares the link dead
    * after `pingLost` lost pings, reconnects after `reconnDelay` and re-subscribes. Watch
-   * `'connect'` / `'disconnect'` / `'connectError'`. Stop it with `close()`.
+   * `'connect'` / `'disconnect'` / `'connectError'`. Stop it with `close()` or `disconnect()`.
+   * Throws `VsoaError('INVALID_ARGUMENT')` for options the seed refuses too (see `checkRobotOptions`).
    */
   robot(url: string, options: RobotOptions = {}): this {
     if (this.robotLoop) throw new VsoaError('INVALID_ARGUMENT', 'robot already running');
     parseVsoaUrl(url);
     this.robotLoop = new Robot(this, url, options, this.logger);
     this.robotLoop.start();
+    return this;
+  }
+
+  /**
+   * Changes the running robot's turbo ping period (the seed's `robot_ping_turbo`): 0 turns it off,
+   * otherwise from 25 ms up to the robot's `keepalive`. Throws `VsoaError('INVALID_ARGUMENT')` for
+   * another value or when no robot runs (give `turbo` to `robot()` then).
+   */
+  robotPingTurbo(turbo: number): this {
+    if (!this.robotLoop) throw new VsoaError('INVALID_ARGUMENT', 'robotPingTurbo: no robot runs; give turbo to robot()');
+    this.robotLoop.setTurbo(turbo);
     return this;
   }
 

@@ -10,6 +10,9 @@ import { PacketWriter } from '../transport/packet-writer';
 import type { VsoaLogger } from '../logger';
 import type { ConnectOptions } from './types';
 
+/** Time allowed for TCP connect plus handshake (ms) unless told: the seed's `connect` 10 s. */
+export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
 export interface LinkHandlers {
   /** A packet over TCP after the handshake. */
   onPacket(packet: VsoaPacket): void;
@@ -81,7 +84,7 @@ export class Link {
 
   private handshake(options: ConnectOptions): Promise<void> {
     const socket = this.socket;
-    const timeout = options.timeout ?? 5000;
+    const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (error: VsoaConnectError): void => {

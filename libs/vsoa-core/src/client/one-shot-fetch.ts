@@ -5,9 +5,12 @@ import type { ConnectOptions, FetchOptions, VsoaReply } from './types';
 export interface OneShotFetchOptions extends ConnectOptions, Omit<FetchOptions, 'timeout'> {
   /** Deliver and send params raw (see VsoaClientOptions.raw). */
   raw?: boolean;
-  /** Bound on the whole call, connect to reply (ms). Default: 5000 to connect, then 60000 for the reply. */
+  /** Bound on the whole call, connect to reply (ms). Default 10000, as the seed's `vsoa.fetch`. */
   timeout?: number;
 }
+
+/** Bound on a one-shot fetch, connect to reply (ms): the seed's `vsoa.fetch` 10 s. */
+export const DEFAULT_FETCH_TIMEOUT = 10_000;
 
 /** A one-shot reply, with the server info from the handshake. */
 export interface OneShotReply extends VsoaReply {
@@ -21,12 +24,12 @@ export interface OneShotReply extends VsoaReply {
  */
 export async function fetch(url: string, options: OneShotFetchOptions = {}): Promise<OneShotReply> {
   const { path } = parseVsoaUrl(url);
-  const { raw, method, payload, timeout, ...connect } = options;
-  const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+  const { raw, method, payload, timeout = DEFAULT_FETCH_TIMEOUT, ...connect } = options;
+  const deadline = Date.now() + timeout;
   const client = new VsoaClient({ raw });
   try {
     const info = await client.connect(url, { ...connect, timeout });
-    const left = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+    const left = Math.max(1, deadline - Date.now());
     const reply = await client.fetch(path, { method, payload, timeout: left });
     return { ...reply, info };
   } finally {

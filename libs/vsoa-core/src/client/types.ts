@@ -17,7 +17,7 @@ export interface VsoaClientOptions {
 export interface ConnectOptions {
   /** Server password. */
   passwd?: string;
-  /** Time allowed for TCP connect plus handshake (ms). Default 5000. */
+  /** Time allowed for TCP connect plus handshake (ms). Default 10000, as the seed's. */
   timeout?: number;
   /** Connect with TLS using these Node options (ca, cert, key, servername, …). */
   tls?: ConnectionOptions;
@@ -43,17 +43,20 @@ export interface VsoaReply {
 }
 
 export interface RobotOptions extends ConnectOptions {
-  /** Ping period while idle (ms). Default 3000. */
+  /** Ping period while idle (ms), at least 50. Default 3000. */
   keepalive?: number;
   /** Timeout of one keepalive ping (ms). Default: the keepalive period. */
   pingTimeout?: number;
   /** Lost pings in a row that declare the link dead. Default 3. */
   pingLost?: number;
-  /** Time allowed for each connect attempt (ms). Default 5000. */
+  /** Time allowed for each connect attempt (ms), at least 50. Default 10000, as the seed's. */
   connTimeout?: number;
   /** Delay before reconnecting after the link drops or an attempt fails (ms). Default 1000. */
   reconnDelay?: number;
-  /** Ping period while calls are pending, to provoke fast retransmit (ms, ≥ 25); 0 disables. Default 0. */
+  /**
+   * Ping period while calls are pending, to provoke fast retransmit (ms): 0 (off, the default),
+   * or from 25 up to `keepalive`. Change it on a running robot with `client.robotPingTurbo()`.
+   */
   turbo?: number;
 }
 

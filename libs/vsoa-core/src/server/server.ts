@@ -10,6 +10,7 @@ import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import type { WorkQueue } from '../work-queue';
 import { VsoaServerStream } from '../stream/server-stream';
+import { DEFAULT_SERVER_STREAM_TIMEOUT } from '../stream/tunnel-stream';
 import { QuickChannel } from './quick-channel';
 import { RemoteClient } from './remote-client';
 import type { ClientHost, ResolvedServerOptions } from './client-host';
@@ -324,15 +325,18 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   async createStream(options: CreateStreamOptions = {}): Promise<VsoaServerStream> {
     if (!this.bound) throw new VsoaError('NOT_LISTENING', 'createStream: the server is not listening');
     const { client, ...streamOptions } = options;
-    const stream = await VsoaServerStream.open(streamOptions, {
-      host: client ? client.localAddress() : this.bound.address,
-      allowFrom: client ? client.address().address : null,
-      tls: this.tlsOptions,
-      onRefused: (address) => {
-        this.counters.streamsRefused++;
-        this.warn.warn(`stream connection from ${address} refused`);
+    const stream = await VsoaServerStream.open(
+      { ...streamOptions, timeout: streamOptions.timeout ?? DEFAULT_SERVER_STREAM_TIMEOUT },
+      {
+        host: client ? client.localAddress() : this.bound.address,
+        allowFrom: client ? client.address().address : null,
+        tls: this.tlsOptions,
+        onRefused: (address) => {
+          this.counters.streamsRefused++;
+          this.warn.warn(`stream connection from ${address} refused`);
+        },
       },
-    });
+    );
     this.streams.add(stream);
     stream.once('close', () => this.streams.delete(stream));
     return stream;

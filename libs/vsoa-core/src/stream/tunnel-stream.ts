@@ -5,11 +5,16 @@ import { VsoaError } from '../errors';
 import { normalizeAddress, PeerAddress } from '../transport/address';
 import { applyKeepAlive } from '../transport/keepalive';
 
-/** Default time a stream waits for its tunnel connection (ms), as in the official packages. */
+/** Default time a client stream tries to reach its tunnel (ms): the seed's `client.create_stream` 10 s. */
 export const DEFAULT_STREAM_TIMEOUT = 10_000;
+/** Default time a server stream waits for its client (ms): the seed's `server.create_stream` 5 s. */
+export const DEFAULT_SERVER_STREAM_TIMEOUT = 5_000;
 
 export interface StreamOptions {
-  /** How long to wait for the tunnel connection (ms). Default 10000. Then `'timeout'`, and the stream closes. */
+  /**
+   * How long to wait for the tunnel connection (ms): default 5000 for a server stream, 10000 for a
+   * client one, as in the seed. Then `'timeout'`, and the stream closes.
+   */
   timeout?: number;
   /** Keep the writable side open after the peer ends (Node's Duplex option). Default false, like a socket. */
   allowHalfOpen?: boolean;
