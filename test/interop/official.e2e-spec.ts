@@ -11,7 +11,7 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Socket as NetSocket } from 'node:net';
 import * as vsoa from 'vsoa';
-import { VsoaClient, VsoaConnectError, VsoaServer } from '@vsoa/core';
+import { MAX_QUICK_PAYLOAD_LENGTH, VsoaClient, VsoaConnectError, VsoaServer } from '@vsoa/core';
 import type { RemoteClient, VsoaPayload, VsoaRequest } from '@vsoa/core';
 import { closeOfficial, startOfficial } from '../helpers/official-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -365,6 +365,24 @@ describe('A) official vsoa.Server with our VsoaClient', () => {
       expect(d.payload?.data).toEqual(DATA);
     });
 
+    it('the largest quick datagram and publish (65484 bytes of url, param and data) go both ways; one byte more, both refuse', async () => {
+      const { server, port, clients, datagrams } = await startOfficialServer();
+      const { client, messages } = await connectOurClient(port);
+      await clients.next(() => true, 'official onclient');
+      const url = '/big';
+      const data = Buffer.alloc(MAX_QUICK_PAYLOAD_LENGTH - url.length, 9);
+      const tooBig = Buffer.alloc(data.length + 1, 9);
+
+      expect(client.datagram(url, { data }, { quick: true })).toBe(true);
+      expect((await datagrams.next((x) => x.url === url, 'the largest quick datagram')).payload?.data).toEqual(data);
+      expect(() => client.datagram(url, { data: tooBig }, { quick: true })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+
+      await client.subscribe(url);
+      server.publish(url, { data }, true);
+      expect((await messages.next((x) => x.url === url, 'the largest quick publish')).payload?.data).toEqual(data);
+      expect(() => server.publish(url, { data: tooBig }, true)).toThrow(/cannot exceed 65507 bytes/);
+    });
+
     it("client -> server, quick (UDP to the official server's quick port, attributed by client id)", async () => {
       const { port, quickPort, clients, datagrams } = await startOfficialServer();
       expect(quickPort).not.toBe(port);
@@ -553,6 +571,23 @@ describe('B) our VsoaServer with the official vsoa.Client', () => {
       expect(d.payload?.param).toEqual({ quick });
       expect(d.payload?.data).toEqual(DATA);
     });
+  });
+
+  it('carries the largest quick datagram both ways (65484 bytes of url, param and data); one byte more, both sides refuse', async () => {
+    const { port, datagrams, clients } = await startOurServer();
+    const { client, datagrams: received } = await connectOfficialClient(port);
+    const remote = await clients.next(() => true, "our server's 'client' event");
+    const url = '/big';
+    const data = Buffer.alloc(MAX_QUICK_PAYLOAD_LENGTH - url.length, 7);
+    const tooBig = Buffer.alloc(data.length + 1, 7);
+
+    client.datagram(url, { data }, true);
+    expect((await datagrams.next((x) => x.url === url, 'the largest quick datagram')).payload?.data).toEqual(data);
+    expect(() => client.datagram(url, { data: tooBig }, true)).toThrow(/cannot exceed 65507 bytes/);
+
+    expect(remote.datagram(url, { data }, { quick: true })).toBe(true);
+    expect((await received.next((x) => x.url === url, 'the largest quick datagram')).payload?.data).toEqual(data);
+    expect(() => remote.datagram(url, { data: tooBig }, { quick: true })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
   });
 
   it('ping from the official client gets an answer', async () => {

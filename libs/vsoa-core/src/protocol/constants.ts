@@ -10,6 +10,14 @@ export const MAX_PACKET_LENGTH = 256 * 1024;
 /** Largest packet accepted or sent over UDP (the "quick" channel). */
 export const MAX_QUICK_PACKET_LENGTH = 65507;
 
+/**
+ * Largest url + param + data a quick packet can carry: 65484 bytes. Every packet is padded to a
+ * multiple of 4, so the largest that fits 65507 is 65504, less the 20-byte header. The official
+ * Node package refuses one byte more in both directions, as we do; the seed's "65507 − 20" counts
+ * the body before padding, which could not be sent.
+ */
+export const MAX_QUICK_PAYLOAD_LENGTH = 65484;
+
 /** Packet types, named as the protocol reference names them. */
 export const PacketType = {
   SERVINFO: 0x00,
