@@ -15,6 +15,7 @@ export type {
   PositionRecord,
   PositionQuery,
   PositionQueryHook,
+  PositionAnswer,
   PositionServerOptions,
   PositionListenOptions,
   PositionServerCounters,

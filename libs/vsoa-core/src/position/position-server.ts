@@ -8,6 +8,7 @@ import {
   AF_INET,
   AF_INET6,
   readPositionJson,
+  PositionAnswer,
   PositionEntry,
   PositionListenOptions,
   PositionQuery,
@@ -184,7 +185,7 @@ export class PositionServer extends EventEmitter<PositionServerEvents> {
   /** Hands the query to the hook; its first reply wins, a throw or rejection means unknown. */
   private ask(hook: PositionQueryHook, socket: UdpSocket, query: PositionQuery, from: RemoteInfo): void {
     let replied = false;
-    const reply = (entry: PositionEntry | null): void => {
+    const reply = (entry: PositionAnswer | null): void => {
       if (replied) {
         this.logger.debug(`position query ${JSON.stringify(query.name)}: second reply ignored`);
         return;

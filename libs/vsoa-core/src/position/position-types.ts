@@ -44,7 +44,13 @@ export interface PositionQuery {
  * Answers queries the table does not. Call `reply` once, now or later, with the entry or null
  * (unknown); later calls are ignored. A throw (or a rejected promise) answers "unknown".
  */
-export type PositionQueryHook = (query: PositionQuery, reply: (entry: PositionEntry | null) => void) => void;
+export type PositionQueryHook = (query: PositionQuery, reply: (entry: PositionAnswer | null) => void) => void;
+
+/**
+ * What `onquery` answers with, as the seed's `reply({ addr, port, domain })`: the name defaults
+ * to the one asked for, the domain to the address's family, `security` to false.
+ */
+export type PositionAnswer = PositionRecord & { name?: string };
 
 export interface PositionServerOptions {
   /** Initial entries: by name, or a list of named entries. */
