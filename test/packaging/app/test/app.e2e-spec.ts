@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { firstValueFrom, Subscription, take, toArray } from 'rxjs';
-import { VsoaClient, VsoaStatus } from '@vsoa/core';
+import { PositionServer, setPositionServer, VsoaClient, VsoaStatus } from '@vsoa/core';
 import { ClientVsoa, VsoaClientStatus, VsoaRecordBuilder, VsoaRpcError } from '@vsoa/nestjs';
 import { ArmLog, Calibration } from '../src/arm';
 import { Received, startCollector } from '../src/collector';
@@ -161,6 +161,21 @@ describe('the README app, on the packed libraries', () => {
   });
 });
 
+describe('the README app found by name', () => {
+  it('is reached as vsoa://car through a position server answering from code', async () => {
+    const app = await startApp();
+    cleanups.push(() => app.close());
+    const position = new PositionServer((query, reply) => reply(query.name === 'car' ? { addr: '127.0.0.1', port: vsoaPort(app) } : null));
+    await position.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => position.close());
+    setPositionServer('127.0.0.1', position.address()!.port);
+    cleanups.push(() => setPositionServer(null));
+    const car = new ClientVsoa({ url: 'vsoa://car', passwd: PASSWD });
+    cleanups.push(() => car.close());
+    expect(await firstValueFrom(car.send('/light', {}))).toEqual({ on: false, brightness: 0 });
+  });
+});
+
 describe('the README app over TLS', () => {
   afterAll(() => disposeTestPki());
 
@@ -208,14 +223,21 @@ describe('the README app shutting down and coming back', () => {
     expect(await slow).toBe('done');
     await dropped;
 
+    // A caller that subscribes while the app is down is served once it is back.
+    const late = new ClientVsoa({ url: `vsoa://127.0.0.1:${port}`, passwd: PASSWD, reconnDelay: 100 });
+    cleanups.push(() => late.close());
+    const lateTaken = new Promise<void>((resolve) => late.on('subscribed', () => resolve()));
+    const lateLight = firstValueFrom(late.subscribe('/light'));
+
     const renewed = new Promise<void>((resolve) => car.on('subscribed', () => resolve()));
     app = await startApp({ VSOA_PORT: String(port) });
     cleanups.push(() => app.close());
-    await renewed;
+    await Promise.all([renewed, lateTaken]);
     const delivered = new Promise<void>((resolve) => car.unwrap<VsoaClient>().once('message', () => resolve()));
     await fetch(`${await app.getUrl()}/light`, json({ on: true, brightness: 1 }));
     await delivered;
     expect(lights).toEqual([{ on: true, brightness: 1 }]);
+    expect((await lateLight).param).toEqual({ on: true, brightness: 1 });
     expect(statuses).toEqual([VsoaClientStatus.CONNECTED, VsoaClientStatus.RECONNECTING, VsoaClientStatus.CONNECTED]);
   });
 });
