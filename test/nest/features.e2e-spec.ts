@@ -68,6 +68,9 @@ class DriveSettings {
 
   @VsoaResource('/move')
   shadowed = { never: 'served' };
+
+  @VsoaResource('/seat')
+  seat = { height: 3 };
 }
 
 let instances = 0;
@@ -204,6 +207,15 @@ describe('Nest transport features', () => {
     expect(await published).toBe('sport');
     expect(app.get(DriveSettings).mode).toBe('sport');
     expect((await client.fetch('/move', { payload: { param: 3 } })).payload.param).toBe('moved 3');
+  });
+
+  it('merges an object SET into an @VsoaResource property, never through __proto__ or constructor', async () => {
+    const hostile = Buffer.from('{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}},"height":5}');
+    expect((await client.fetch('/seat', { method: 'SET', payload: { param: hostile } })).payload.param).toEqual({ height: 5 });
+    const seat = app.get(DriveSettings).seat;
+    expect(Object.getPrototypeOf(seat)).toBe(Object.prototype);
+    expect((seat as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it('works as ClientsModule.registerAsync customClass', async () => {

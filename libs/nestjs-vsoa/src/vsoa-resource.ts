@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { VsoaStatus } from '@vsoa/core';
+import { safeAssign, VsoaStatus } from '@vsoa/core';
 import type { VsoaPayload } from '@vsoa/core';
 import { VsoaServerStrategy } from './vsoa.server';
 
@@ -22,7 +22,7 @@ interface ResourceMeta {
  * ```ts
  * @Injectable() class Light {
  *   @VsoaResource('/light', { set: 'apply' }) state = { on: false };
- *   apply(param: unknown) { if (typeof param !== 'object') return VsoaStatus.ARGUMENTS; Object.assign(this.state, param); }
+ *   apply(param: unknown) { if (typeof param !== 'object') return VsoaStatus.ARGUMENTS; safeAssign(this.state, param); }
  * }
  * ```
  */
@@ -68,7 +68,7 @@ export class VsoaResourceExplorer implements OnModuleInit {
 function replaceOrMerge(instance: Record<string | symbol, unknown>, key: string | symbol, param: unknown): number {
   const value = instance[key];
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (isObject(value) && isObject(param)) Object.assign(value, param);
+  if (isObject(value) && isObject(param)) safeAssign(value, param);
   else if (isObject(value)) return VsoaStatus.ARGUMENTS;
   else instance[key] = param;
   return 0;

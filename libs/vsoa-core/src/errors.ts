@@ -10,6 +10,7 @@ export type VsoaErrorCode =
   | 'INVALID_ARGUMENT'
   | 'TOO_LARGE'
   | 'QUICK_OVER_TLS'
+  | 'LIMIT'
   | 'INVALID_REPLY';
 
 /** Base class of every error this library raises. `code` is stable; `message` is for people. */

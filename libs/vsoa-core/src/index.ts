@@ -18,6 +18,7 @@ export { urlMatches, isValidUrl, UrlRouter } from './url';
 export * from './errors';
 export type { VsoaLogger } from './logger';
 export { VsoaServer } from './server/server';
+export { safeAssign } from './server/merge';
 export type { VsoaServerEvents } from './server/server';
 export { RemoteClient } from './server/remote-client';
 export type { RemoteClientEvents } from './server/remote-client';

@@ -46,3 +46,44 @@ describe('UrlRouter', () => {
     expect(router.find('/zzz')).toBeUndefined();
   });
 });
+
+describe('indexed matching agrees with the reference rules', () => {
+  // Patterns and URLs over a small alphabet, so that they overlap often.
+  const SEGMENTS = ['a', 'b', 'ab', ''];
+  function randomUrl(random: () => number): string {
+    const depth = 1 + Math.floor(random() * 4);
+    let url = '';
+    for (let i = 0; i < depth; i++) url += '/' + SEGMENTS[Math.floor(random() * SEGMENTS.length)];
+    return url;
+  }
+  /** A small seeded generator (mulberry32), so a failure can be replayed. */
+  function seeded(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('SubscriptionSet.matches and UrlRouter.find give what urlMatches and a longest-match scan give', () => {
+    const random = seeded(2026);
+    for (let round = 0; round < 300; round++) {
+      const patterns = Array.from({ length: 1 + Math.floor(random() * 6) }, () => randomUrl(random) + (random() < 0.5 ? '/' : ''));
+      const set = new SubscriptionSet();
+      const router = new UrlRouter<string>();
+      for (const pattern of patterns) {
+        set.add(pattern);
+        router.set(pattern, pattern);
+      }
+      for (let probe = 0; probe < 10; probe++) {
+        const url = randomUrl(random);
+        expect(set.matches(url)).toBe(patterns.some((pattern) => urlMatches(pattern, url)));
+        // Patterns ending in '/' are prefixes even when called as they are.
+        const exact = !url.endsWith('/') && patterns.includes(url) ? url : undefined;
+        const longest = patterns.filter((p) => p.endsWith('/') && urlMatches(p, url)).sort((a, b) => b.length - a.length)[0];
+        expect(router.find(url)?.pattern).toBe(exact ?? longest);
+      }
+    }
+  });
+});

@@ -18,7 +18,20 @@ export function isValidUrl(url: unknown): url is string {
   return typeof url === 'string' && url.length > 0 && url.charCodeAt(0) === 0x2f;
 }
 
-/** Subscriptions of one client, matched without allocation. */
+/**
+ * Calls `visit` with each prefix pattern that covers `url`, longest first — `url` + `/`, then
+ * `url` cut after each of its slashes, down to `/` — until `visit` returns true. Looking these up
+ * costs O(URL depth) however many patterns are registered.
+ */
+export function forEachCoveringPrefix(url: string, visit: (prefix: string) => boolean | void): boolean {
+  if (visit(url + '/')) return true;
+  for (let i = url.length - 1; i >= 0; i--) {
+    if (url.charCodeAt(i) === 0x2f && visit(url.slice(0, i + 1))) return true;
+  }
+  return false;
+}
+
+/** Subscriptions of one client: a publish is matched in O(URL depth). */
 export class SubscriptionSet {
   private readonly exact = new Set<string>();
   private readonly prefixes = new Set<string>();
@@ -48,8 +61,8 @@ export class SubscriptionSet {
   /** True when a publish on `url` is covered by one of the subscriptions. */
   matches(url: string): boolean {
     if (this.exact.has(url)) return true;
-    for (const prefix of this.prefixes) if (urlMatches(prefix, url)) return true;
-    return false;
+    if (this.prefixes.size === 0) return false;
+    return forEachCoveringPrefix(url, (prefix) => this.prefixes.has(prefix));
   }
 
   values(): string[] {
@@ -60,34 +73,37 @@ export class SubscriptionSet {
 /**
  * Handlers by URL: exact first, then the longest matching prefix (a pattern ending in `/`),
  * then the default `/`. Longest-prefix makes the outcome independent of registration order.
+ * Lookup is O(URL depth) and registration O(1), however many patterns there are.
  */
 export class UrlRouter<T> {
   private readonly exact = new Map<string, T>();
-  /** Prefix patterns, kept longest first. */
-  private prefixes: Array<[string, T]> = [];
+  private readonly prefixes = new Map<string, T>();
+
+  /** Number of registered patterns. */
+  get size(): number {
+    return this.exact.size + this.prefixes.size;
+  }
 
   set(url: string, value: T): void {
-    if (url.endsWith('/')) {
-      this.prefixes = this.prefixes.filter(([p]) => p !== url);
-      this.prefixes.push([url, value]);
-      this.prefixes.sort((a, b) => b[0].length - a[0].length);
-    } else {
-      this.exact.set(url, value);
-    }
+    (url.endsWith('/') ? this.prefixes : this.exact).set(url, value);
   }
 
   delete(url: string): boolean {
-    if (!url.endsWith('/')) return this.exact.delete(url);
-    const before = this.prefixes.length;
-    this.prefixes = this.prefixes.filter(([p]) => p !== url);
-    return this.prefixes.length !== before;
+    return (url.endsWith('/') ? this.prefixes : this.exact).delete(url);
   }
 
   /** The handler for `url` and the pattern it was registered under. */
   find(url: string): { pattern: string; value: T } | undefined {
     const exact = this.exact.get(url);
     if (exact !== undefined) return { pattern: url, value: exact };
-    for (const [pattern, value] of this.prefixes) if (urlMatches(pattern, url)) return { pattern, value };
-    return undefined;
+    if (this.prefixes.size === 0) return undefined;
+    let found: { pattern: string; value: T } | undefined;
+    forEachCoveringPrefix(url, (prefix) => {
+      const value = this.prefixes.get(prefix);
+      if (value === undefined) return false;
+      found = { pattern: prefix, value };
+      return true;
+    });
+    return found;
   }
 }

@@ -66,6 +66,15 @@ export class WorkQueue {
     return true;
   }
 
+  /** Removes every waiting job of `jobs` in one pass; returns how many were waiting. */
+  removeAll(jobs: ReadonlySet<WorkJob>): number {
+    const before = this.jobs.length;
+    let kept = 0;
+    for (const job of this.jobs) if (!jobs.has(job)) this.jobs[kept++] = job;
+    this.jobs.length = kept;
+    return before - kept;
+  }
+
   /** True when the job is waiting (the seed's `is_queued`: the running one does not count). */
   has(job: WorkJob): boolean {
     return this.jobs.includes(job);

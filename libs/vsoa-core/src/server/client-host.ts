@@ -11,6 +11,9 @@ export interface ResolvedServerOptions {
   maxQueuedBytes: number;
   sendTimeout: number;
   allowQuickOverTls: boolean;
+  maxSubscriptions: number;
+  maxCallsInFlight: number;
+  maxStreamsPerClient: number;
 }
 
 /** What a RemoteClient needs from its server (kept narrow so the two stay decoupled). */
@@ -31,4 +34,7 @@ export interface ClientHost {
   clientConnected(cli: RemoteClient): void;
   clientClosed(cli: RemoteClient, wasConnected: boolean): void;
   emitDatagram(cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean): void;
+  /** The client's subscriptions changed: keep the server's index of subscribers in step. */
+  subscriptionAdded(cli: RemoteClient, url: string): void;
+  subscriptionRemoved(cli: RemoteClient, url: string): void;
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -7,6 +8,7 @@ import { encodePacket, PacketFields, VsoaPacket } from '../protocol/packet';
 import { PacketParser } from '../protocol/parser';
 import { BAD_PARAM, decodeParam, decodePayload, encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, SubscriptionSet } from '../url';
+import type { WorkJob, WorkQueue } from '../work-queue';
 import { VsoaError, VsoaProtocolError } from '../errors';
 import { PacketWriter } from '../transport/packet-writer';
 import { normalizeAddress, PeerAddress } from '../transport/address';
@@ -58,6 +60,13 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
   private readonly subscriptions = new SubscriptionSet();
   /** Seqnos of RPCs handed to a handler and not replied yet. */
   private readonly inFlight = new Set<number>();
+  /** True while reading is paused for having `maxCallsInFlight` calls waiting. */
+  private throttled = false;
+  /** Packets that arrived in the same read as the call that paused reading. */
+  private backlog: VsoaPacket[] = [];
+  private resumeScheduled = false;
+  /** Work-queue jobs of this client's calls that have not started, by queue. */
+  private readonly queuedJobs = new Map<WorkQueue, Set<WorkJob>>();
   private readonly parser: PacketParser;
   private readonly writer: PacketWriter;
   private handshakeTimer: NodeJS.Timeout | null;
@@ -100,7 +109,16 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       socket.destroy();
     }, host.options.handshakeTimeout);
     socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
-    socket.on('error', (error) => host.logger.debug(`client ${this.id} socket error: ${error.message}`));
+    socket.on('error', (error) => {
+      // A socket that errs is done for; TLS renegotiation (refused) surfaces here too.
+      if (/renegotiat/i.test(error.message)) {
+        host.counters.tlsHandshakeFailures++;
+        host.warn.warn(`client ${this.id} (${this.peer.address}) closed: TLS renegotiation is refused`);
+      } else {
+        host.logger.debug(`client ${this.id} socket error: ${error.message}`);
+      }
+      socket.destroy();
+    });
     socket.on('close', () => this.onClose());
   }
 
@@ -172,7 +190,10 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       data: payload?.data,
     });
     const sent = this.sendPacket(packet);
-    if (this.inFlight.delete(seqno) && this.inFlight.size === 0) this.host.callsSettled(this);
+    if (this.inFlight.delete(seqno)) {
+      if (this.throttled && this.inFlight.size < this.host.options.maxCallsInFlight) this.scheduleResume();
+      if (this.inFlight.size === 0) this.host.callsSettled(this);
+    }
     return sent;
   }
 
@@ -247,6 +268,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
 
   private onPacket(packet: VsoaPacket): void {
     if (this.refused) return;
+    // Reading is paused, but the rest of the chunk already read waits here, in order.
+    if (this.throttled) {
+      this.backlog.push(packet);
+      return;
+    }
     if (!this.handshaken) {
       this.onHandshake(packet);
       return;
@@ -291,7 +317,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     if (host.options.passwd) {
       const param = decodeParam(packet.param, false) as { passwd?: unknown } | undefined;
       const passwd = param !== null && typeof param === 'object' ? param.passwd : undefined;
-      if (passwd !== host.options.passwd) {
+      if (!passwordMatches(passwd, host.options.passwd)) {
         host.counters.passwordRefused++;
         refuse('wrong password');
         return;
@@ -340,6 +366,8 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       tunid: packet.flags & Flag.TUNNEL ? packet.tunid : 0,
     };
     this.inFlight.add(seqno);
+    // Too many calls waiting: read no more from this client until some are answered.
+    if (!this.throttled && this.inFlight.size >= this.host.options.maxCallsInFlight) this.pauseReading();
     try {
       const result = route.handler(this, request, payload);
       if (result && typeof (result as Promise<unknown>).then === 'function') {
@@ -366,11 +394,25 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     };
     if (urls === undefined) return reply(VsoaStatus.ARGUMENTS);
     if (urls === null) {
-      this.subscriptions.clear();
+      this.unsubscribeAll();
+    } else if (subscribe) {
+      const added = new Set(urls.filter((url) => !this.subscriptions.has(url)));
+      if (this.subscriptions.size + added.size > this.host.options.maxSubscriptions) {
+        this.host.counters.subscriptionsRefused++;
+        this.host.warn.warn(
+          `client ${this.id} refused ${added.size} more subscription(s): it holds ${this.subscriptions.size} (maxSubscriptions)`,
+        );
+        return reply(VsoaStatus.NO_MEMORY);
+      }
+      for (const url of added) {
+        this.subscriptions.add(url);
+        this.host.subscriptionAdded(this, url);
+      }
     } else {
       for (const url of urls) {
-        if (subscribe) this.subscriptions.add(url);
-        else this.subscriptions.delete(url);
+        if (!this.subscriptions.has(url)) continue;
+        this.subscriptions.delete(url);
+        this.host.subscriptionRemoved(this, url);
       }
     }
     reply(VsoaStatus.SUCCESS);
@@ -385,6 +427,61 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     const list = decodeParam(packet.param, false);
     if (!Array.isArray(list) || list.length === 0 || !list.every(isValidUrl)) return undefined;
     return list as string[];
+  }
+
+  /** @internal A call of this client waits on `queue` as `job`. */
+  jobQueued(queue: WorkQueue, job: WorkJob): void {
+    let jobs = this.queuedJobs.get(queue);
+    if (!jobs) this.queuedJobs.set(queue, (jobs = new Set()));
+    jobs.add(job);
+  }
+
+  /** @internal The job's turn came: it runs (and answers) whatever happens to the client now. */
+  jobStarted(queue: WorkQueue, job: WorkJob): void {
+    const jobs = this.queuedJobs.get(queue);
+    if (jobs?.delete(job) && jobs.size === 0) this.queuedJobs.delete(queue);
+  }
+
+  /** Takes this client's jobs that have not started off their queues: nobody could get their replies. */
+  private dropQueuedJobs(): void {
+    for (const [queue, jobs] of this.queuedJobs) this.host.counters.jobsDropped += queue.removeAll(jobs);
+    this.queuedJobs.clear();
+  }
+
+  private unsubscribeAll(): void {
+    for (const url of this.subscriptions.values()) this.host.subscriptionRemoved(this, url);
+    this.subscriptions.clear();
+  }
+
+  private pauseReading(): void {
+    this.throttled = true;
+    this.host.counters.callsThrottled++;
+    this.socket.pause();
+  }
+
+  /** Resumes on a later turn, never inside the handler whose reply made room. */
+  private scheduleResume(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      if (this.throttled && !this._closed && this.inFlight.size < this.host.options.maxCallsInFlight) this.resumeReading();
+    });
+  }
+
+  private resumeReading(): void {
+    this.throttled = false;
+    const waiting = this.backlog;
+    this.backlog = [];
+    for (let i = 0; i < waiting.length; i++) {
+      this.onPacket(waiting[i]);
+      if (this.throttled) {
+        // Full again: the rest keeps its place at the head of the backlog.
+        this.backlog = waiting.slice(i + 1).concat(this.backlog);
+        return;
+      }
+    }
+    if (!this._closed) this.socket.resume();
   }
 
   private onDatagram(packet: VsoaPacket): void {
@@ -417,8 +514,21 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.writer.dispose();
     const hadCalls = this.inFlight.size > 0;
     this.inFlight.clear();
+    this.backlog = [];
+    this.unsubscribeAll();
+    this.dropQueuedJobs();
     if (hadCalls) this.host.callsSettled(this);
     this.host.clientClosed(this, this.handshaken);
     this.emit('close');
   }
+}
+
+/**
+ * Compares a presented password with the server's in constant time (digests of equal length), so
+ * that response timing tells nothing about how much of a guess was right.
+ */
+function passwordMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -58,4 +58,15 @@ describe('server.resource', () => {
     expect(messages).toEqual(['/dimmer=80']);
     expect(light.brightness).toBe(80);
   });
+
+  it('never merges __proto__, constructor or prototype: the state keeps its prototype', async () => {
+    // As the bytes arrive from a hostile client: JSON.parse makes "__proto__" an own key.
+    const hostile = Buffer.from('{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}},"on":true}');
+    const reply = await client.fetch('/light', { method: 'SET', payload: { param: hostile } });
+    expect(reply.status).toBe(0);
+    expect(Object.getPrototypeOf(light)).toBe(Object.prototype);
+    expect((light as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(light.on).toBe(true);
+  });
 });

@@ -1,11 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { createServer as createTlsServer, TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, TlsOptions, TLSSocket } from 'node:tls';
 import { MAX_PACKET_LENGTH, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, UrlRouter } from '../url';
+import { SubscriptionIndex } from './subscription-index';
+import { mergeInto } from './merge';
 import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import type { WorkQueue } from '../work-queue';
@@ -32,27 +34,29 @@ export interface VsoaServerEvents {
   datagram: [cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean];
 }
 
-/** The default SET of a resource: an object param's keys onto the state object; else ARGUMENTS. */
-function mergeInto(state: unknown, param: unknown): number {
-  const isObject = (value: unknown): value is Record<string, unknown> =>
-    value !== null && typeof value === 'object' && !Array.isArray(value);
-  if (!isObject(state) || !isObject(param)) return VsoaStatus.ARGUMENTS;
-  Object.assign(state, param);
-  return 0;
-}
-
 /** Wraps a handler so each call is a job on `queue`; its failure still reaches the caller's reply. */
 function queuedHandler(handler: CommandHandler, queue: WorkQueue): CommandHandler {
   return (cli, req, payload) =>
     new Promise<unknown>((resolve, reject) => {
-      queue.add(async () => {
+      const job = async (): Promise<void> => {
+        cli.jobStarted(queue, job);
         try {
           resolve(await handler(cli, req, payload));
         } catch (error) {
           reject(error);
         }
-      });
+      };
+      // The client drops the jobs still waiting if it disconnects: their replies could not be sent.
+      cli.jobQueued(queue, job);
+      queue.add(job);
     });
+}
+
+/** A positive whole number option, or its default; anything else throws INVALID_ARGUMENT. */
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new VsoaError('INVALID_ARGUMENT', `${name} must be a whole number >= 1, got ${value}`);
+  return value;
 }
 
 /** A registered command. */
@@ -84,11 +88,19 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     badDatagrams: 0,
     streamsRefused: 0,
     tlsHandshakeFailures: 0,
+    subscriptionsRefused: 0,
+    callsThrottled: 0,
+    streamLimitHits: 0,
+    jobsDropped: 0,
   };
   private readonly options: ResolvedServerOptions;
   private readonly logger: VsoaLogger;
   private readonly warn: RateLimitedWarn;
   private readonly router = new UrlRouter<Command>();
+  /** Clients by the URLs they subscribed to: a publish looks only at those that match. */
+  private readonly subscribers = new SubscriptionIndex<RemoteClient>();
+  /** Stream tunnels open or waiting, per client they were opened for. */
+  private readonly clientStreams = new Map<RemoteClient, number>();
   /** Connected (handshaken) clients by id. */
   private readonly connected = new Map<number, RemoteClient>();
   /** Every open connection, handshaken or not. */
@@ -117,6 +129,9 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       maxQueuedBytes: options.maxQueuedBytes ?? 16 * 1024 * 1024,
       sendTimeout: options.sendTimeout ?? 5000,
       allowQuickOverTls: options.allowQuickOverTls ?? false,
+      maxSubscriptions: positiveOption('maxSubscriptions', options.maxSubscriptions, 10_000),
+      maxCallsInFlight: positiveOption('maxCallsInFlight', options.maxCallsInFlight, 4096),
+      maxStreamsPerClient: positiveOption('maxStreamsPerClient', options.maxStreamsPerClient, 64),
     };
     this.logger = options.logger ?? defaultLogger;
     this.warn = new RateLimitedWarn(this.logger);
@@ -156,6 +171,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
         }
       },
       emitDatagram: (cli, url, payload, quick) => this.emit('datagram', cli, url, payload, quick),
+      subscriptionAdded: (cli, url) => this.subscribers.add(url, cli),
+      subscriptionRemoved: (cli, url) => this.subscribers.delete(url, cli),
     };
   }
 
@@ -287,8 +304,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
 
   /** True when some authed client's subscriptions cover `url`. */
   isSubscribed(url: string): boolean {
-    for (const cli of this.connected.values()) if (cli.authed && cli.isSubscribed(url)) return true;
-    return false;
+    return this.subscribers.some(url, (cli) => cli.authed && !cli.closed);
   }
 
   /**
@@ -309,10 +325,10 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       throw new VsoaError('QUICK_OVER_TLS', 'quick (UDP) sends are clear text; refused on a TLS server');
     }
     let sent = 0;
-    for (const cli of this.connected.values()) {
-      if (!cli.authed || !cli.isSubscribed(url)) continue;
-      if (options.quick ? cli.sendQuickPacket(packet) : cli.sendPacket(packet)) sent++;
-    }
+    // Only the clients whose subscriptions cover the URL are looked at, whoever else is connected.
+    this.subscribers.forEach(url, (cli) => {
+      if (cli.authed && (options.quick ? cli.sendQuickPacket(packet) : cli.sendPacket(packet))) sent++;
+    });
     return sent;
   }
 
@@ -325,6 +341,15 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   async createStream(options: CreateStreamOptions = {}): Promise<VsoaServerStream> {
     if (!this.bound) throw new VsoaError('NOT_LISTENING', 'createStream: the server is not listening');
     const { client, ...streamOptions } = options;
+    const open = client ? (this.clientStreams.get(client) ?? 0) : 0;
+    if (client && open >= this.options.maxStreamsPerClient) {
+      this.counters.streamLimitHits++;
+      throw new VsoaError(
+        'LIMIT',
+        `client ${client.id} has ${open} stream tunnels open or waiting (maxStreamsPerClient)`,
+        VsoaStatus.NO_MEMORY,
+      );
+    }
     const stream = await VsoaServerStream.open(
       { ...streamOptions, timeout: streamOptions.timeout ?? DEFAULT_SERVER_STREAM_TIMEOUT },
       {
@@ -338,7 +363,14 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       },
     );
     this.streams.add(stream);
-    stream.once('close', () => this.streams.delete(stream));
+    if (client) this.clientStreams.set(client, (this.clientStreams.get(client) ?? 0) + 1);
+    stream.once('close', () => {
+      this.streams.delete(stream);
+      if (!client) return;
+      const left = (this.clientStreams.get(client) ?? 1) - 1;
+      if (left > 0) this.clientStreams.set(client, left);
+      else this.clientStreams.delete(client);
+    });
     return stream;
   }
 
@@ -397,10 +429,17 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   private createListener(tls: TlsOptions | undefined): NetServer {
     const onConnection = (socket: Socket): void => this.onConnection(socket);
     if (!tls) return createNetServer(onConnection);
-    const server = createTlsServer(tls, onConnection);
-    server.on('tlsClientError', (error) => {
+    // The TLS handshake gets the VSOA handshake's time (Node's own default is 120 s), and a client
+    // may not renegotiate: each one costs the server a handshake's CPU.
+    const server = createTlsServer({ handshakeTimeout: this.options.handshakeTimeout, ...tls }, (socket: TLSSocket) => {
+      socket.disableRenegotiation();
+      onConnection(socket);
+    });
+    server.on('tlsClientError', (error, socket) => {
       this.counters.tlsHandshakeFailures++;
       this.warn.warn(`TLS handshake failed: ${error.message}`);
+      // Node reports a handshake timeout here but leaves the connection open.
+      socket.destroy();
     });
     return server;
   }

@@ -73,6 +73,18 @@ export interface VsoaServerOptions {
   sendTimeout?: number;
   /** Allow quick (UDP, clear text) sends while serving TLS. Default false. */
   allowQuickOverTls?: boolean;
+  /**
+   * Subscriptions one client may hold. A SUBSCRIBE that would pass it is answered NO_MEMORY (6)
+   * and changes nothing. Default 10000.
+   */
+  maxSubscriptions?: number;
+  /**
+   * Calls one client may have waiting for a reply. Past it the server stops reading that client
+   * (TCP backpressure slows it down; nothing is dropped) until replies go out. Default 4096.
+   */
+  maxCallsInFlight?: number;
+  /** Stream tunnels one client may have open or waiting; `createStream` refuses more. Default 64. */
+  maxStreamsPerClient?: number;
   logger?: VsoaLogger;
 }
 
@@ -124,6 +136,14 @@ export interface VsoaServerCounters {
   badDatagrams: number;
   /** Stream tunnel connections turned away: from another address, or to a tunnel already taken. */
   streamsRefused: number;
-  /** TLS handshakes that failed (no or bad client certificate, wrong protocol, …). */
+  /** TLS handshakes that failed (no or bad client certificate, wrong protocol, renegotiation, timeout, …). */
   tlsHandshakeFailures: number;
+  /** SUBSCRIBE requests refused because the client holds `maxSubscriptions` already. */
+  subscriptionsRefused: number;
+  /** Times a client's socket was paused for having `maxCallsInFlight` calls waiting. */
+  callsThrottled: number;
+  /** `createStream` calls refused because the client has `maxStreamsPerClient` tunnels. */
+  streamLimitHits: number;
+  /** Work-queue jobs of clients that disconnected before their turn, dropped unrun. */
+  jobsDropped: number;
 }
