@@ -1,5 +1,5 @@
 /** Our VsoaServer under test, in its own process (started by lib/server-process.ts). */
-import { VsoaServer } from '@vsoa/core';
+import { VsoaServer, WorkQueue } from '@vsoa/core';
 import { readConfig, ServerHost } from './lib/server-host';
 
 async function main(): Promise<void> {
@@ -10,15 +10,20 @@ async function main(): Promise<void> {
     passwd: config.passwd,
     logger: { debug: () => undefined, warn: (message) => console.error(message) },
   });
+  // A command on a work queue, whose jobs wait their turn: what a flood of calls could pile up.
+  const queue = new WorkQueue();
   const host = new ServerHost({
     publish: (url, param, data) => server.publish(url, { param, data }),
-    counters: () => Object.fromEntries(Object.entries(server.counters)),
+    counters: () => ({ ...server.counters, queuedJobs: queue.size }),
     clients: () => server.count,
   });
   server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
   server.command('/slow', () => undefined); // never answered: calls stay in flight
+  server.command('/queued', (cli, req) => new Promise<void>((resolve) => setImmediate(() => resolve(void cli.reply(req.seqno)))), {
+    workQueue: queue,
+  });
   server.on('datagram', (_cli, url) => host.datagram(url));
-  await server.listen({ host: config.host, port: config.port });
+  await server.listen({ host: config.host, port: config.port, tls: config.tls });
   const port = server.address()?.port ?? 0;
   host.ready(port, port);
 }

@@ -3,6 +3,7 @@ import type { StressCase } from '../lib/case';
 import { clientsCase } from './clients';
 import { fuzzCase, fuzzNoWrapCase } from './fuzz';
 import { handshakesCase } from './handshakes';
+import { hostileCase } from './hostile';
 import { longRunCase } from './long-run';
 import { oversizeCase } from './oversize';
 import { restartCase } from './restart';
@@ -18,5 +19,6 @@ export const CASES: readonly StressCase[] = [
   handshakesCase,
   restartCase,
   spoofedQuickCase,
+  hostileCase,
   longRunCase,
 ];

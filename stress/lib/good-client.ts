@@ -1,4 +1,5 @@
 /** A well-behaved client that calls /echo every few ms while a case attacks the server. */
+import type { ConnectionOptions } from 'node:tls';
 import { VsoaClient } from '@vsoa/core';
 import { sleep } from './time';
 
@@ -15,9 +16,9 @@ export class GoodClient {
 
   private constructor(readonly client: VsoaClient) {}
 
-  static async connect(port: number, passwd?: string): Promise<GoodClient> {
+  static async connect(port: number, passwd?: string, tls?: ConnectionOptions): Promise<GoodClient> {
     const client = new VsoaClient({ timeout: CALL_TIMEOUT });
-    await client.connect(`vsoa://127.0.0.1:${port}`, { passwd });
+    await client.connect(`vsoa://127.0.0.1:${port}`, { passwd, tls });
     return new GoodClient(client);
   }
 

@@ -9,6 +9,8 @@ export interface ServerConfig {
   /** 0 picks a free port. */
   port: number;
   passwd?: string;
+  /** Serve TLS with this certificate and key (PEM); ours only. */
+  tls?: { cert: string; key: string };
 }
 
 /** What a server process measures about itself. */

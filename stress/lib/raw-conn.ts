@@ -21,6 +21,8 @@ export class RawConn {
   closedHere = false;
   /** Called for each PUBLISH (which is not queued for `next()`). */
   onPublish: ((packet: VsoaPacket) => void) | null = null;
+  /** Called for each reply, instead of queueing it for `next()` (a case that pipelines many). */
+  onReply: ((packet: VsoaPacket) => void) | null = null;
   readonly whenClosed: Promise<void>;
   private readonly queue: VsoaPacket[] = [];
   private wake: (() => void) | null = null;
@@ -104,6 +106,10 @@ export class RawConn {
   private onPacket(packet: VsoaPacket): void {
     if (packet.type === PacketType.PUBLISH && this.onPublish) {
       this.onPublish(packet);
+      return;
+    }
+    if (packet.type !== PacketType.PUBLISH && this.onReply) {
+      this.onReply(packet);
       return;
     }
     // Copy: parsed packets are views into the received chunk.

@@ -38,6 +38,9 @@ export interface RemoteClientEvents {
   close: [];
 }
 
+/** Bytes one client may have parsed in one event-loop turn before the others get theirs. */
+const READ_BUDGET = 64 * 1024;
+
 /**
  * One connected client, as the server sees it. Created for every accepted connection; it becomes
  * a client (with an id, in `server.clients()`) once its handshake succeeds.
@@ -65,6 +68,9 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
   /** Packets that arrived in the same read as the call that paused reading. */
   private backlog: VsoaPacket[] = [];
   private resumeScheduled = false;
+  /** Bytes read in this event-loop turn; past READ_BUDGET the client waits for the next turn. */
+  private readThisTurn = 0;
+  private yielding = false;
   /** Work-queue jobs of this client's calls that have not started, by queue. */
   private readonly queuedJobs = new Map<WorkQueue, Set<WorkJob>>();
   private readonly parser: PacketParser;
@@ -108,7 +114,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       host.warn.warn(`connection from ${this.peer.address} closed: no handshake in ${host.options.handshakeTimeout} ms`);
       socket.destroy();
     }, host.options.handshakeTimeout);
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => {
       // A socket that errs is done for; TLS renegotiation (refused) surfaces here too.
       if (/renegotiat/i.test(error.message)) {
@@ -396,11 +402,17 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     if (urls === null) {
       this.unsubscribeAll();
     } else if (subscribe) {
-      const added = new Set(urls.filter((url) => !this.subscriptions.has(url)));
-      if (this.subscriptions.size + added.size > this.host.options.maxSubscriptions) {
+      // One URL (every client but a list subscriber sends one) costs no set of its own.
+      const added =
+        urls.length === 1
+          ? this.subscriptions.has(urls[0])
+            ? []
+            : urls
+          : [...new Set(urls)].filter((url) => !this.subscriptions.has(url));
+      if (this.subscriptions.size + added.length > this.host.options.maxSubscriptions) {
         this.host.counters.subscriptionsRefused++;
         this.host.warn.warn(
-          `client ${this.id} refused ${added.size} more subscription(s): it holds ${this.subscriptions.size} (maxSubscriptions)`,
+          `client ${this.id} refused ${added.length} more subscription(s): it holds ${this.subscriptions.size} (maxSubscriptions)`,
         );
         return reply(VsoaStatus.NO_MEMORY);
       }
@@ -453,6 +465,24 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.subscriptions.clear();
   }
 
+  /**
+   * Parses what arrived. Node may hand over many reads of one socket in a single turn (libuv reads
+   * up to 32 times per poll): a client that floods would hold the loop that long. Past
+   * READ_BUDGET bytes in a turn it waits for the next one, so every other client is served between.
+   */
+  private onData(chunk: Buffer): void {
+    this.parser.push(chunk);
+    this.readThisTurn += chunk.length;
+    if (this.readThisTurn < READ_BUDGET || this.yielding) return;
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      this.readThisTurn = 0;
+      if (!this.throttled && !this._closed) this.socket.resume();
+    });
+  }
+
   private pauseReading(): void {
     this.throttled = true;
     this.host.counters.callsThrottled++;
@@ -481,7 +511,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
         return;
       }
     }
-    if (!this._closed) this.socket.resume();
+    if (!this._closed && !this.yielding) this.socket.resume();
   }
 
   private onDatagram(packet: VsoaPacket): void {
