@@ -13,33 +13,25 @@ import { promisify } from 'node:util';
 const ROOT = resolve(__dirname, '..', '..');
 
 /**
- * Compiles the core and the CLI with their own tsconfigs into a fresh directory laid out like
- * dist/ (type checking is `npm run typecheck`'s job, so `--noCheck` keeps this to about a second),
- * and links `@vsoa/core` there as scripts/link-dist.js does. Returns the path of main.js.
+ * Compiles a project with its own tsconfig into `outDir` under `out` (type checking is `npm run
+ * typecheck`'s job, so `--noCheck` keeps this to about a second).
+ */
+export function compileProject(project: string, out: string, outDir: string): Promise<unknown> {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const flags = ['--noCheck', '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false'];
+  return promisify(execFile)(process.execPath, [tsc, '-p', project, '--outDir', join(out, outDir), ...flags], { cwd: ROOT });
+}
+
+/**
+ * Compiles the core and the CLI into a fresh directory laid out like dist/, and links
+ * `@vsoa/core` there as scripts/link-dist.js does. Returns the path of main.js.
  */
 export async function buildCli(): Promise<{ main: string; dispose: () => void }> {
   const out = mkdtempSync(join(tmpdir(), 'vsoa-cli-'));
-  const tsc = require.resolve('typescript/bin/tsc');
-  const compile = (project: string, outDir: string): Promise<unknown> =>
-    promisify(execFile)(
-      process.execPath,
-      [
-        tsc,
-        '-p',
-        project,
-        '--outDir',
-        join(out, outDir),
-        '--noCheck',
-        '--declaration',
-        'false',
-        '--sourceMap',
-        'false',
-        '--inlineSources',
-        'false',
-      ],
-      { cwd: ROOT },
-    );
-  await Promise.all([compile('libs/vsoa-core/tsconfig.lib.json', 'libs/vsoa-core'), compile('apps/cli/tsconfig.json', 'apps/cli')]);
+  await Promise.all([
+    compileProject('libs/vsoa-core/tsconfig.lib.json', out, 'libs/vsoa-core'),
+    compileProject('apps/cli/tsconfig.json', out, 'apps/cli'),
+  ]);
   const link = join(out, 'node_modules', '@vsoa', 'core');
   mkdirSync(link, { recursive: true });
   writeFileSync(join(link, 'package.json'), JSON.stringify({ name: '@vsoa/core', main: '../../../libs/vsoa-core/index.js' }));

@@ -83,3 +83,24 @@ it('serves /file as a stream', async () => {
     await client.close();
   }
 });
+
+it('serves the RPC histograms and the server counters to Prometheus at GET /metrics', async () => {
+  const client = new VsoaClient({ timeout: 3000 });
+  await client.connect(vsoaUrl);
+  try {
+    await client.fetch('/light');
+    await client.fetch('/nowhere');
+  } finally {
+    await client.close();
+  }
+  const response = await fetch(`${http}/metrics`);
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  expect(text).toMatch(
+    /^rpc_server_call_duration(?:_seconds)?_count\{[^}]*rpc_method="\/light"[^}]*rpc_response_status_code="SUCCESS"[^}]*\} [1-9]/m,
+  );
+  expect(text).toMatch(
+    /^rpc_server_call_duration(?:_seconds)?_count\{[^}]*rpc_method="\/nowhere"[^}]*rpc_response_status_code="INVALID_URL"[^}]*\} 1/m,
+  );
+  expect(text).toMatch(/^vsoa_server_connections(?:_total)?\{[^}]*\} [1-9]/m);
+});

@@ -6,12 +6,15 @@ import { HOST, PROXY, VSOA_PORT } from './config';
 import { HealthController } from './health.controller';
 import { LightController } from './light.controller';
 import { LightService } from './light.service';
+import { MetricsController } from './metrics.controller';
+import { Telemetry } from './telemetry';
 
 export { HOST, HTTP_PORT, VSOA_PORT } from './config';
 
 @Module({
   imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' }, proxy: PROXY }), TerminusModule],
-  controllers: [LightController, HealthController],
-  providers: [LightService, VsoaHealthIndicator],
+  controllers: [LightController, HealthController, MetricsController],
+  // Telemetry first: the SDK must be registered before the VSOA server listens.
+  providers: [Telemetry, LightService, VsoaHealthIndicator],
 })
 export class AppModule {}

@@ -15,6 +15,7 @@ import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
 import { parseVsoaUrl } from './vsoa-url';
 import { resolveTarget } from './resolve-target';
+import { RpcTelemetry } from '../telemetry/rpc-telemetry';
 import type { ConnectOptions, FetchOptions, RobotOptions, VsoaClientEvents, VsoaClientOptions, VsoaReply } from './types';
 import type { SendOptions } from '../server/types';
 
@@ -34,6 +35,8 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
   private robotLoop: Robot | null = null;
   private _priority = 0;
   private readonly regulator = new Regulator((url, payload, quick) => this.emit('message', url, payload, quick));
+  /** Client spans and durations of RPCs, made at the first connect (after the app set up OpenTelemetry). */
+  private telemetry: RpcTelemetry | null = null;
 
   constructor(options: VsoaClientOptions = {}) {
     super();
@@ -87,6 +90,7 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
 
   /** @internal Used by connect() and the robot. */
   async open(url: string, options: ConnectOptions): Promise<unknown> {
+    this.telemetry ??= new RpcTelemetry('client');
     const { host, port } = await resolveTarget(url, options);
     let link: Link | null = null;
     const pending = new PendingCalls();
@@ -126,7 +130,10 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
       return Promise.reject(error);
     }
     const payload = options.payload;
-    return this.call<VsoaReply>(
+    const link = this.link;
+    const source = this.telemetry;
+    const telemetry = link && source?.enabled ? source.start(url, { 'server.address': link.host, 'server.port': link.port }) : null;
+    const reply = this.call<VsoaReply>(
       {
         type: PacketType.RPC,
         flags: method === 'SET' ? Flag.SET : 0,
@@ -136,6 +143,17 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
       },
       options.timeout,
       `RPC ${url}`,
+    );
+    if (!telemetry) return reply;
+    return reply.then(
+      (value) => {
+        telemetry.end(value.status);
+        return value;
+      },
+      (error: unknown) => {
+        telemetry.fail(error);
+        throw error;
+      },
     );
   }
 

@@ -1,6 +1,7 @@
 import type { RateLimitedWarn, VsoaLogger } from '../logger';
 import type { VsoaPayload } from '../protocol/payload';
 import type { RemoteClient } from './remote-client';
+import type { CallTelemetrySource } from '../telemetry/call-telemetry';
 import type { CommandHandler, VsoaServerCounters } from './types';
 
 /** Server settings with defaults applied. */
@@ -34,6 +35,8 @@ export interface ClientHost {
   clientConnected(cli: RemoteClient): void;
   clientClosed(cli: RemoteClient, wasConnected: boolean): void;
   emitDatagram(cli: RemoteClient, url: string, payload: VsoaPayload, quick: boolean): void;
+  /** Server spans and durations of RPCs; null until the server listens. */
+  readonly telemetry: CallTelemetrySource | null;
   /** The client's subscriptions changed: keep the server's index of subscribers in step. */
   subscriptionAdded(cli: RemoteClient, url: string): void;
   subscriptionRemoved(cli: RemoteClient, url: string): void;

@@ -9,6 +9,7 @@ import { PacketParser } from '../protocol/parser';
 import { BAD_PARAM, decodeParam, decodePayload, encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, SubscriptionSet } from '../url';
 import type { WorkJob, WorkQueue } from '../work-queue';
+import type { CallTelemetry } from '../telemetry/call-telemetry';
 import { VsoaError, VsoaProtocolError } from '../errors';
 import { PacketWriter } from '../transport/packet-writer';
 import { normalizeAddress, PeerAddress } from '../transport/address';
@@ -63,6 +64,8 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
   private readonly subscriptions = new SubscriptionSet();
   /** Seqnos of RPCs handed to a handler and not replied yet. */
   private readonly inFlight = new Set<number>();
+  /** The measurement of each call in flight, when OpenTelemetry records. */
+  private readonly measured = new Map<number, CallTelemetry>();
   /** True while reading is paused for having `maxCallsInFlight` calls waiting. */
   private throttled = false;
   /** Packets that arrived in the same read as the call that paused reading. */
@@ -171,6 +174,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     return this.subscriptions.matches(url);
   }
 
+  /** How many subscriptions the client holds. */
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
   /** The URLs this client subscribed to. */
   subscribed(): string[] {
     return this.subscriptions.values();
@@ -196,6 +204,11 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       data: payload?.data,
     });
     const sent = this.sendPacket(packet);
+    const telemetry = this.measured.size > 0 ? this.measured.get(seqno) : undefined;
+    if (telemetry) {
+      this.measured.delete(seqno);
+      telemetry.end(status);
+    }
     if (this.inFlight.delete(seqno)) {
       if (this.throttled && this.inFlight.size < this.host.options.maxCallsInFlight) this.scheduleResume();
       if (this.inFlight.size === 0) this.host.callsSettled(this);
@@ -212,7 +225,9 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       param: encodeParam(payload?.param, this.host.options.raw),
       data: payload?.data,
     });
-    return options.quick ? this.sendQuickPacket(packet) : this.sendPacket(packet);
+    const sent = options.quick ? this.sendQuickPacket(packet) : this.sendPacket(packet);
+    if (sent) this.host.counters.datagramsSent++;
+    return sent;
   }
 
   /** Enables TCP keepalive on the connection (`initialDelay` in ms). */
@@ -351,8 +366,14 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
 
   private onRpc(packet: VsoaPacket): void {
     const { seqno, url } = packet;
+    // Every call is measured, the ones answered here (bad or unknown URL) included.
+    const source = this.host.telemetry;
+    const telemetry = source?.enabled
+      ? source.start(url, {}, { 'network.peer.address': this.peer.address, 'network.peer.port': this.peer.port })
+      : null;
     const fail = (status: number): void => {
       this.send({ type: PacketType.RPC, flags: Flag.REPLY, status, seqno });
+      telemetry?.end(status);
     };
     if (!isValidUrl(url)) return fail(VsoaStatus.ARGUMENTS);
     // A server that is shutting down finishes the calls it has, and takes no new ones.
@@ -372,10 +393,12 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       tunid: packet.flags & Flag.TUNNEL ? packet.tunid : 0,
     };
     this.inFlight.add(seqno);
+    if (telemetry) this.measured.set(seqno, telemetry);
     // Too many calls waiting: read no more from this client until some are answered.
     if (!this.throttled && this.inFlight.size >= this.host.options.maxCallsInFlight) this.pauseReading();
     try {
-      const result = route.handler(this, request, payload);
+      // The call's span is the active one while the handler runs: spans it makes are its children.
+      const result = telemetry ? telemetry.run(() => route.handler(this, request, payload)) : route.handler(this, request, payload);
       if (result && typeof (result as Promise<unknown>).then === 'function') {
         (result as Promise<unknown>).then(undefined, (error: unknown) => this.onHandlerError(seqno, url, error));
       }
@@ -526,6 +549,7 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
       this.host.counters.badParams++;
       return;
     }
+    this.host.counters.datagramsReceived++;
     this.host.emitDatagram(this, packet.url, payload, quick);
   }
 
@@ -544,6 +568,8 @@ export class RemoteClient extends EventEmitter<RemoteClientEvents> {
     this.writer.dispose();
     const hadCalls = this.inFlight.size > 0;
     this.inFlight.clear();
+    for (const telemetry of this.measured.values()) telemetry.fail(new VsoaError('CLOSED', 'the client left before the reply'));
+    this.measured.clear();
     this.backlog = [];
     this.unsubscribeAll();
     this.dropQueuedJobs();

@@ -8,6 +8,8 @@ import { encodeParam, VsoaPayload } from '../protocol/payload';
 import { isValidUrl, UrlRouter } from '../url';
 import { SubscriptionIndex } from './subscription-index';
 import { mergeInto } from './merge';
+import { RpcTelemetry } from '../telemetry/rpc-telemetry';
+import { ServerMetrics } from '../telemetry/server-metrics';
 import { VsoaError } from '../errors';
 import { defaultLogger, RateLimitedWarn, VsoaLogger } from '../logger';
 import type { WorkQueue } from '../work-queue';
@@ -92,6 +94,10 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     callsThrottled: 0,
     streamLimitHits: 0,
     jobsDropped: 0,
+    publishes: 0,
+    publishDeliveries: 0,
+    datagramsReceived: 0,
+    datagramsSent: 0,
   };
   private readonly options: ResolvedServerOptions;
   private readonly logger: VsoaLogger;
@@ -119,6 +125,9 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   /** Set while a graceful close waits for in-flight calls; resolves it. */
   private drainWaiter: (() => void) | null = null;
   private readonly host: ClientHost;
+  /** Spans, durations and the `vsoa.server.*` instruments: made at listen(), after the app set OpenTelemetry up. */
+  private telemetry: RpcTelemetry | null = null;
+  private metrics: ServerMetrics | null = null;
 
   constructor(options: VsoaServerOptions = {}) {
     super();
@@ -151,6 +160,9 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       },
       get draining() {
         return server.drainWaiter !== null;
+      },
+      get telemetry() {
+        return server.telemetry;
       },
       callsSettled: () => this.checkDrained(),
       route: (url) => {
@@ -283,6 +295,17 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       this.quick = quick;
       this.bound = address;
       this.closing = null;
+      this.telemetry = new RpcTelemetry('server');
+      this.metrics = ServerMetrics.observe({
+        counters: this.counters,
+        clients: () => this.connected.size,
+        subscriptions: () => {
+          let total = 0;
+          for (const cli of this.connected.values()) total += cli.subscriptionCount;
+          return total;
+        },
+        port: () => address.port,
+      });
       return;
     }
   }
@@ -329,6 +352,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     this.subscribers.forEach(url, (cli) => {
       if (cli.authed && (options.quick ? cli.sendQuickPacket(packet) : cli.sendPacket(packet))) sent++;
     });
+    this.counters.publishes++;
+    this.counters.publishDeliveries += sent;
     return sent;
   }
 
@@ -386,6 +411,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     this.listener = null;
     this.quick = null;
     this.bound = null;
+    this.metrics?.stop();
+    this.metrics = null;
     const listenerClosed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined;
     const graceful = (options.drainTimeout ?? 0) > 0;
     this.closing = this.drain(options.drainTimeout ?? 0).then(async () => {

@@ -146,4 +146,12 @@ export interface VsoaServerCounters {
   streamLimitHits: number;
   /** Work-queue jobs of clients that disconnected before their turn, dropped unrun. */
   jobsDropped: number;
+  /** `publish()` calls. */
+  publishes: number;
+  /** Publish packets sent to clients (one per client reached). */
+  publishDeliveries: number;
+  /** Datagrams received from clients, TCP and quick. */
+  datagramsReceived: number;
+  /** Datagrams sent to clients, TCP and quick. */
+  datagramsSent: number;
 }
