@@ -16,7 +16,7 @@ import { teardownsAfterEach } from '../helpers/teardowns';
 
 const HOST = '127.0.0.1';
 /** Keeps our lookup off the machine's env and /etc/vsoa.pos, with quick retries. */
-const ISOLATED: LookupOptions = { env: {}, posFile: join(tmpdir(), 'vsoa-no-such-file.pos'), retryInterval: 100 };
+const ISOLATED: LookupOptions = { env: {}, posFile: join(tmpdir(), 'vsoa-no-such-file.pos'), retryInterval: 100, sources: ['position'] };
 
 const SVC: PositionEntry = { name: 'svc', addr: '127.0.0.1', port: 3005, domain: 2, security: false };
 const SVC6: PositionEntry = { name: 'svc', addr: '::1', port: 3006, domain: 10, security: true };

@@ -14,7 +14,7 @@ import { Regulator } from './regulator';
 import { PendingCalls } from './pending-calls';
 import { Robot } from './robot';
 import { parseVsoaUrl } from './vsoa-url';
-import { resolveTarget } from './resolve-target';
+import { resolveTargets } from './resolve-target';
 import { RpcTelemetry } from '../telemetry/rpc-telemetry';
 import type { ConnectOptions, FetchOptions, RobotOptions, VsoaClientEvents, VsoaClientOptions, VsoaReply } from './types';
 import type { SendOptions } from '../server/types';
@@ -91,7 +91,21 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
   /** @internal Used by connect() and the robot. */
   async open(url: string, options: ConnectOptions): Promise<unknown> {
     this.telemetry ??= new RpcTelemetry('client');
-    const { host, port } = await resolveTarget(url, options);
+    // A name may have several servers (DNS SRV records): the first that answers is the one.
+    const targets = await resolveTargets(url, options);
+    let failure: unknown;
+    for (const { host, port } of targets) {
+      try {
+        return await this.openLink(host, port, options);
+      } catch (error) {
+        failure = error;
+        if (targets.length > 1) this.logger.debug(`connect to ${host}:${port} (${url}) failed: ${(error as Error).message}`);
+      }
+    }
+    throw failure;
+  }
+
+  private async openLink(host: string, port: number, options: ConnectOptions): Promise<unknown> {
     let link: Link | null = null;
     const pending = new PendingCalls();
     link = await Link.open(

@@ -1,7 +1,9 @@
 export { PositionServer } from './position-server';
 export type { PositionServerEvents } from './position-server';
+export { lookup, lookupAll, NAME_SOURCES_ENV } from '../naming/lookup';
+export { srvName } from '../naming/dns-srv';
 export {
-  lookup,
+  lookupPosition,
   setPositionServer,
   parsePositionServerList,
   parsePositionFile,
@@ -21,6 +23,7 @@ export type {
   PositionServerCounters,
   PositionServerAddress,
   LookupOptions,
+  NameSource,
 } from './position-types';
 export { parsePositionTable, answerQuery } from './position-table';
 export type { PositionTable } from './position-table';

@@ -54,7 +54,7 @@ export function setPositionServer(host: string | null, port?: number): void {
  * knows the name, none answers or none is configured; with `VsoaError('INVALID_ARGUMENT')` for
  * bad arguments.
  */
-export async function lookup(name: string, options: LookupOptions = {}): Promise<PositionEntry> {
+export async function lookupPosition(name: string, options: LookupOptions = {}): Promise<PositionEntry> {
   const settings = checkOptions(name, options);
   const logger = options.logger ?? defaultLogger;
   const outcomes: string[] = [];

@@ -84,7 +84,15 @@ export interface PositionServerAddress {
   port: number;
 }
 
+/** Where names are looked up: position servers (VSOA's own), DNS SRV records. */
+export type NameSource = 'position' | 'dns';
+
 export interface LookupOptions {
+  /**
+   * The sources to ask, in order, until one knows the name. Default: `VSOA_NAME_SOURCES`
+   * (`dns,position`, say) or `['position', 'dns']`.
+   */
+  sources?: NameSource[];
   /** Ask for an entry of this family; any family when absent or `AF_UNSPEC` (-1, the seed's default). */
   domain?: PositionDomain | typeof AF_UNSPEC;
   /** Queries sent to each server before giving up on it. Default 2. */

@@ -22,7 +22,7 @@ const HOST = '127.0.0.1';
 /** A file that does not exist, so that no test reads the machine's /etc/vsoa.pos. */
 const NO_FILE = join(tmpdir(), 'vsoa-no-such-file.pos');
 /** Options that keep a lookup off the real env and file and make retries quick. */
-const ISOLATED: LookupOptions = { env: {}, posFile: NO_FILE, retryInterval: 100 };
+const ISOLATED: LookupOptions = { env: {}, posFile: NO_FILE, retryInterval: 100, sources: ['position'] };
 
 const teardowns: Array<() => unknown> = [];
 afterEach(async () => {
