@@ -101,7 +101,10 @@ async function run(ctx: CaseContext): Promise<CaseOutcome> {
   const stalls: string[] = [];
   const judgeStall = (phase: string, ms: number): void => {
     stalls.push(`${phase} ${msec(ms)}`);
-    found.check(ms < STALL_LIMIT, `the server's event loop stalled ${msec(ms)} during ${phase} (limit ${msec(STALL_LIMIT)})`);
+    // Judged in the full run; the smoke run (CI) shares its machine with whatever else runs
+    // there, so its stalls are reported only.
+    if (!ctx.smoke)
+      found.check(ms < STALL_LIMIT, `the server's event loop stalled ${msec(ms)} during ${phase} (limit ${msec(STALL_LIMIT)})`);
   };
 
   // --- subscriptions and calls, on a plain server ---
