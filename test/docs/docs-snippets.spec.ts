@@ -5,8 +5,8 @@ const root = join(__dirname, '..', '..');
 
 describe('the TypeScript in the README, the guide and the porting guide', () => {
   it('compiles under strict, with library checks on', () => {
-    const snippets = ['README.md', 'docs/guide.md', 'docs/porting-from-python.md', 'docs/observability.md'].flatMap((file) =>
-      snippetsOf(join(root, file), root),
+    const snippets = ['README.md', 'docs/guide.md', 'docs/porting-from-python.md', 'docs/observability.md', 'docs/deploy.md'].flatMap(
+      (file) => snippetsOf(join(root, file), root),
     );
     expect(snippets.length).toBeGreaterThan(10);
     const errors = checkSnippets(snippets, root, join(__dirname, 'snippet-globals.d.ts'));

@@ -40,9 +40,21 @@ export class DnsServer {
     private readonly previous: string[],
   ) {}
 
-  /** Starts dnsmasq with `records` and points `dns.setServers()` at it once it answers. */
+  /**
+   * Starts dnsmasq with `records` and points `dns.setServers()` at it once it answers. A port
+   * taken meanwhile (it binds TCP too, and other tests pick ports at once) is replaced by another.
+   */
   static async start(records: DnsRecords): Promise<DnsServer> {
-    const port = await freeUdpPort();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await DnsServer.startOn(await freeUdpPort(), records);
+      } catch (error) {
+        if (attempt === 5 || !/Address already in use/.test((error as Error).message)) throw error;
+      }
+    }
+  }
+
+  private static async startOn(port: number, records: DnsRecords): Promise<DnsServer> {
     const args = [
       '--no-daemon',
       '--conf-file=/dev/null',

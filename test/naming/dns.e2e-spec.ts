@@ -4,9 +4,11 @@
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { lookup, lookupAll, VsoaClient, VsoaServer } from '@vsoa/core';
+import { lookup, lookupAll, VsoaClient, VsoaReplicas, VsoaServer } from '@vsoa/core';
 import type { LookupOptions } from '@vsoa/core';
 import { orderSrv } from '../../libs/vsoa-core/src/naming/dns-srv';
+import { firstValueFrom } from 'rxjs';
+import { ClientVsoa } from '@vsoa/nestjs';
 import { DnsServer } from '../helpers/dns-server';
 import { nextEvent } from '../helpers/events';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -99,6 +101,35 @@ describe('names from DNS SRV records', () => {
   });
 });
 
+describe('SRV names: templates and search domains', () => {
+  it("asks Consul's SRV name with srvName, and a short name in the search domains first, as Kubernetes' resolv.conf says", async () => {
+    const vsoa = await server('consul-or-k8s');
+    const port = vsoa.address()!.port;
+    const dns = await DnsServer.start({
+      srv: [
+        { name: 'lights.service.consul', target: 'node1.node.consul', port, priority: 1, weight: 1 },
+        { name: '_vsoa._tcp.lights.default.svc.cluster.test', target: 'pod1.cluster.test', port, priority: 0, weight: 100 },
+      ],
+      hosts: { 'node1.node.consul': '127.0.0.1', 'pod1.cluster.test': '127.0.0.1' },
+    });
+    teardowns.push(() => dns.stop());
+    const noSearch = { domains: [] };
+    await expect(lookup('lights', { ...NO_POSITION, srvName: '{name}.service.consul', dnsSearch: noSearch })).resolves.toMatchObject({
+      port,
+    });
+    await expect(
+      lookup('lights', { ...NO_POSITION, env: { VSOA_SRV_NAME: '{name}.service.consul' }, dnsSearch: noSearch }),
+    ).resolves.toMatchObject({ port });
+    const kubernetes = { domains: ['default.svc.cluster.test', 'svc.cluster.test', 'cluster.test'], ndots: 5 };
+    await expect(lookup('lights', { ...NO_POSITION, dnsSearch: kubernetes })).resolves.toMatchObject({ name: 'lights', port });
+    const client = new VsoaClient();
+    teardowns.push(() => client.close());
+    await expect(client.connect('vsoa://lights', { lookup: { ...NO_POSITION, dnsSearch: kubernetes } })).resolves.toEqual({
+      name: 'consul-or-k8s',
+    });
+  });
+});
+
 describe('SRV order (RFC 2782)', () => {
   it('sorts by priority and draws by weight within one', () => {
     const records = [
@@ -115,5 +146,124 @@ describe('SRV order (RFC 2782)', () => {
     for (let i = 0; i < 4000; i++) if (orderSrv(records)[0].id === 'b') heavyFirst++;
     expect(heavyFirst / 4000).toBeGreaterThan(0.55);
     expect(heavyFirst / 4000).toBeLessThan(0.65);
+  });
+});
+
+describe('replicas behind one name (VsoaReplicas)', () => {
+  async function pool(servers: VsoaServer[]): Promise<DnsServer> {
+    const dns = await DnsServer.start({
+      srv: servers.map((vsoa, i) => ({
+        name: '_vsoa._tcp.pool.test',
+        target: `r${i}.pool.test`,
+        port: vsoa.address()!.port,
+        priority: 10,
+        weight: 1,
+      })),
+      hosts: Object.fromEntries(servers.map((_, i) => [`r${i}.pool.test`, '127.0.0.1'])),
+    });
+    teardowns.push(() => dns.stop());
+    return dns;
+  }
+
+  /** Resolves once `count` replicas are linked. */
+  function linked(replicas: VsoaReplicas, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (replicas.replicas().filter((r) => r.connected).length >= count) resolve();
+      };
+      replicas.on('connect', check);
+      check();
+    });
+  }
+
+  it('spreads RPCs over every replica in turn, fans subscriptions in, and skips a replica that is down', async () => {
+    const servers = [await server('r0'), await server('r1')];
+    await pool(servers);
+    const replicas = new VsoaReplicas({ timeout: 2000 });
+    teardowns.push(() => replicas.close());
+    await replicas.start('vsoa://pool.test', { lookup: NO_POSITION, reconnDelay: 100 });
+    await linked(replicas, 2);
+
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push((await replicas.fetch('/who')).payload.param);
+    expect(answers.filter((who) => who === 'r0')).toHaveLength(3);
+    expect(answers.filter((who) => who === 'r1')).toHaveLength(3);
+
+    // Fan-in: each replica's publishes arrive.
+    await replicas.subscribe('/news');
+    const got: unknown[] = [];
+    const both = new Promise<void>((resolve) => replicas.on('message', (_url, payload) => got.push(payload.param) === 2 && resolve()));
+    servers[0].publish('/news', { param: 'from r0' });
+    servers[1].publish('/news', { param: 'from r1' });
+    await both;
+    expect(got.sort()).toEqual(['from r0', 'from r1']);
+
+    // One replica down: every call goes to the other.
+    const down = new Promise((resolve) => replicas.once('disconnect', resolve));
+    await servers[0].close();
+    await down;
+    for (let i = 0; i < 4; i++) expect((await replicas.fetch('/who')).payload.param).toBe('r1');
+  });
+
+  it('follows the name: a replica added to DNS is linked at the next lookup', async () => {
+    const servers = [await server('r0')];
+    const first = await pool(servers);
+    const replicas = new VsoaReplicas({ timeout: 2000 });
+    teardowns.push(() => replicas.close());
+    await replicas.start('vsoa://pool.test', { lookup: NO_POSITION, refresh: 200 });
+    await linked(replicas, 1);
+    servers.push(await server('r1'));
+    const grown = new Promise<string[]>((resolve) => replicas.on('replicas', (addresses) => addresses.length === 2 && resolve(addresses)));
+    await first.stop();
+    await pool(servers);
+    expect(await grown).toHaveLength(2);
+    await linked(replicas, 2);
+  });
+});
+
+describe("ClientVsoa with balance: 'round-robin'", () => {
+  it('spreads send() over the replicas behind the name and delivers publishes from each', async () => {
+    const servers = [await server('r0'), await server('r1')];
+    const dns = await DnsServer.start({
+      srv: servers.map((vsoa, i) => ({
+        name: '_vsoa._tcp.nest.test',
+        target: `n${i}.nest.test`,
+        port: vsoa.address()!.port,
+        priority: 10,
+        weight: 1,
+      })),
+      hosts: { 'n0.nest.test': '127.0.0.1', 'n1.nest.test': '127.0.0.1' },
+    });
+    teardowns.push(() => dns.stop());
+    const car = new ClientVsoa({ url: 'vsoa://nest.test', balance: 'round-robin', lookup: NO_POSITION, timeout: 2000 });
+    teardowns.push(() => car.close());
+    const replicas = (await car.connect()) as VsoaReplicas;
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (replicas.replicas().every((r) => r.connected) && resolve());
+      replicas.on('connect', check);
+      check();
+    });
+    const answers: unknown[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await firstValueFrom(car.send('/who', {})));
+    expect([...answers].sort()).toEqual(['r0', 'r0', 'r1', 'r1']);
+
+    const messages: unknown[] = [];
+    const two = new Promise<void>((resolve) => {
+      const subscription = car.subscribe<string>('/news').subscribe(({ param }) => {
+        if (messages.push(param) === 2) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      });
+    });
+    // Each replica has taken the subscription (the fan-in), before anything is published.
+    await new Promise<void>((resolve) => {
+      let taken = 0;
+      for (const vsoa of servers) for (const cli of vsoa.clients()) cli.once('subscribe', () => ++taken === 2 && resolve());
+    });
+    servers[0].publish('/news', { param: 'a' });
+    servers[1].publish('/news', { param: 'b' });
+    await two;
+    expect(messages.sort()).toEqual(['a', 'b']);
   });
 });

@@ -1,7 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
-import { checkRobotOptions, urlMatches, VsoaClient, VsoaClientEvents, VsoaError, VsoaPayload, VsoaStatusError } from '@vsoa/core';
+import {
+  checkRobotOptions,
+  urlMatches,
+  VsoaClient,
+  VsoaReplicas,
+  VsoaClientEvents,
+  VsoaError,
+  VsoaPayload,
+  VsoaStatusError,
+} from '@vsoa/core';
+import type { VsoaReplicasEvents } from '@vsoa/core';
 import { VsoaClientStatus } from './vsoa.constants';
 import type { ClientVsoaOptions } from './vsoa.options';
 import { VsoaRecord } from './vsoa-record';
@@ -31,11 +41,14 @@ const DEFAULT_TIMEOUT = 30_000;
 export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   protected readonly logger = new Logger('ClientVsoa');
   private client: VsoaClient | null = null;
+  /** With `balance: 'round-robin'`: every server of the name, instead of `client`. */
+  private replicas: VsoaReplicas | null = null;
   private connecting: Promise<VsoaClient> | null = null;
   private readonly url: string;
   /** Observers per subscribed URL: the last one to leave unsubscribes on the server. */
   private readonly watchers = new Map<string, { count: number; failures: Set<(error: unknown) => void> }>();
   private robotStarted = false;
+  private replicasStarted: Promise<VsoaReplicas> | null = null;
   private lastStatus: VsoaClientStatus | null = null;
   private readonly pendingListeners: Array<[keyof VsoaClientEvents, (...args: never[]) => void]> = [];
 
@@ -51,8 +64,12 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
     return this._status$.asObservable() as Observable<VsoaClientStatus>;
   }
 
-  /** Connects (once; later calls share the link). Rejects when the first attempt fails. */
-  connect(): Promise<VsoaClient> {
+  /**
+   * Connects (once; later calls share the link). Rejects when the first attempt fails. With
+   * `balance: 'round-robin'`, resolves with the VsoaReplicas once one replica is linked.
+   */
+  connect(): Promise<VsoaClient | VsoaReplicas> {
+    if (this.options.balance === 'round-robin') return this.openReplicas();
     if (this.client?.connected) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
     this.connecting = this.open().finally(() => (this.connecting = null));
@@ -61,6 +78,13 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
 
   /** Closes the link and stops reconnecting. */
   async close(): Promise<void> {
+    const replicas = this.replicas;
+    this.replicas = null;
+    this.replicasStarted = null;
+    if (replicas) {
+      await replicas.close();
+      this.setStatus(VsoaClientStatus.DISCONNECTED);
+    }
     const client = this.client;
     this.client = null;
     this.robotStarted = false;
@@ -72,12 +96,15 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
 
   /** Listens to the core client's events (`connect`, `disconnect`, `message`, …). */
   override on<K extends keyof VsoaClientEventsMap>(event: K, callback: VsoaClientEventsMap[K]): void {
-    if (this.client) this.client.on(event, callback as never);
+    // With round-robin, the VsoaReplicas' events: 'connect' and 'disconnect' name the replica first.
+    if (this.replicas) this.replicas.on(event as keyof VsoaReplicasEvents, callback as never);
+    else if (this.client) this.client.on(event, callback as never);
     else this.pendingListeners.push([event, callback as never]);
   }
 
-  /** The core VsoaClient. Throws before `connect()`. */
+  /** The core VsoaClient (VsoaReplicas with `balance: 'round-robin'`). Throws before `connect()`. */
   unwrap<T = VsoaClient>(): T {
+    if (this.replicas) return this.replicas as T;
     if (!this.client) throw new Error('Not initialized. Please call the "connect" method first.');
     return this.client as T;
   }
@@ -91,6 +118,7 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
    * Unsubscribing the last observer of a URL unsubscribes it on the server.
    */
   subscribe<TParam = unknown>(url: string): Observable<VsoaMessage<TParam>> {
+    if (this.options.balance === 'round-robin') return this.subscribeReplicas<TParam>(url);
     return new Observable<VsoaMessage<TParam>>((observer) => {
       const client = this.ensureClient();
       const listener = (msgUrl: string, payload: VsoaPayload, quick: boolean): void => {
@@ -124,7 +152,8 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
    * `defer(connect)` + `mergeMap`, which costs more than the VSOA call itself.
    */
   override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
-    if (!this.client?.connected || pattern === undefined || pattern === null || data === undefined || data === null) {
+    const linked = this.replicas ? this.replicas.connected : this.client?.connected;
+    if (!linked || pattern === undefined || pattern === null || data === undefined || data === null) {
       return super.send<TResult, TInput>(pattern, data);
     }
     return new Observable<TResult>((observer) => {
@@ -136,7 +165,8 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const client = this.client;
+    // Round-robin: the next linked replica, which also serves the stream its reply may open.
+    const client = this.replicas ? this.replicas.pick() : this.client;
     if (!client) {
       callback({ err: new VsoaError('NOT_CONNECTED', 'not connected'), isDisposed: true });
       return () => undefined;
@@ -176,6 +206,13 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const client = await this.connect();
+    if (client instanceof VsoaReplicas) {
+      const { param, options } = unpack(packet.data);
+      if (!client.datagram(String(packet.pattern), { param, data: options.data }, { quick: options.quick })) {
+        throw new VsoaError('NOT_CONNECTED', 'datagram not sent: no replica linked');
+      }
+      return undefined as T;
+    }
     const { param, options } = unpack(packet.data);
     const sent = client.datagram(String(packet.pattern), { param, data: options.data }, { quick: options.quick });
     if (!sent) throw new VsoaError('NOT_CONNECTED', 'datagram not sent: not connected');
@@ -228,6 +265,65 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
       this.setStatus(reconnect === false ? VsoaClientStatus.DISCONNECTED : VsoaClientStatus.RECONNECTING);
     });
     return client;
+  }
+
+  /** Every replica of the name, linked (once) and followed; resolves once one is linked. */
+  private openReplicas(): Promise<VsoaReplicas> {
+    this.replicasStarted ??= (async () => {
+      const {
+        url: _url,
+        host: _host,
+        port: _port,
+        timeout,
+        raw,
+        reconnect: _reconnect,
+        logger,
+        balance: _balance,
+        ...robot
+      } = this.options;
+      const replicas = new VsoaReplicas({ raw, logger: logger ?? this.logger, timeout: timeout ?? DEFAULT_TIMEOUT });
+      this.replicas = replicas;
+      for (const [event, listener] of this.pendingListeners.splice(0)) replicas.on(event as keyof VsoaReplicasEvents, listener as never);
+      const linked = new Promise<void>((resolve) => replicas.once('connect', () => resolve()));
+      replicas.on('connect', () => this.setStatus(VsoaClientStatus.CONNECTED));
+      replicas.on('disconnect', () => {
+        if (!replicas.connected) this.setStatus(VsoaClientStatus.RECONNECTING);
+      });
+      await replicas.start(this.url, robot);
+      await linked;
+      return replicas;
+    })();
+    const started = this.replicasStarted;
+    // A failed start may be tried again.
+    started.catch(() => {
+      if (this.replicasStarted === started) this.replicasStarted = null;
+    });
+    return started;
+  }
+
+  /** `subscribe()` with round-robin: on every replica (fan-in), before or after they link. */
+  private subscribeReplicas<TParam>(url: string): Observable<VsoaMessage<TParam>> {
+    return new Observable<VsoaMessage<TParam>>((observer) => {
+      const listener = (msgUrl: string, payload: VsoaPayload, quick: boolean): void => {
+        if (urlMatches(url, msgUrl)) observer.next({ url: msgUrl, param: payload.param as TParam, data: payload.data, quick });
+      };
+      let replicas: VsoaReplicas | null = null;
+      let closed = false;
+      this.openReplicas().then(
+        (ready) => {
+          if (closed) return;
+          replicas = ready;
+          ready.on('message', listener);
+          ready.subscribe(url).catch((error: unknown) => observer.error(error));
+        },
+        (error: unknown) => observer.error(error),
+      );
+      return () => {
+        closed = true;
+        replicas?.off('message', listener);
+        replicas?.unsubscribe(url).catch(() => undefined);
+      };
+    });
   }
 
   /** Reports a status once per change (a robot failing again and again stays "reconnecting"). */

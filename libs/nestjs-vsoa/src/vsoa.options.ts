@@ -33,6 +33,14 @@ export interface ClientVsoaOptions extends Omit<RobotOptions, 'tls'> {
   raw?: boolean;
   /** Keep the link with the robot (reconnect, re-subscribe). Default true. */
   reconnect?: boolean;
+  /**
+   * With a name that has several servers (DNS SRV records, say): `'first'` (the default) links
+   * the first that answers and moves to the next when it dies; `'round-robin'` links every one
+   * (`VsoaReplicas`) and spreads calls over those linked, subscriptions going to all of them.
+   */
+  balance?: 'first' | 'round-robin';
+  /** With `balance: 'round-robin'`: how often the name is looked up again (ms). Default 30000. */
+  refresh?: number;
   logger?: VsoaLogger;
 }
 

@@ -25,6 +25,8 @@ export type { RemoteClientEvents } from './server/remote-client';
 export type * from './server/types';
 export type { PeerAddress } from './transport/address';
 export { VsoaClient } from './client/client';
+export { VsoaReplicas } from './client/replicas';
+export type { ReplicaOptions, VsoaReplicasEvents } from './client/replicas';
 export { checkRobotOptions, MIN_TURBO, MIN_ROBOT_PERIOD } from './client/robot';
 export { DEFAULT_CONNECT_TIMEOUT } from './client/link';
 export type * from './client/types';

@@ -1,12 +1,8 @@
 import { promises as dns } from 'node:dns';
 import { randomInt } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { AF_INET, AF_INET6, PositionEntry } from '../position/position-types';
-
-/** The SRV owner name of a VSOA service called `name`: `_vsoa._tcp.<name>`. */
-export function srvName(name: string): string {
-  return `_vsoa._tcp.${name}`;
-}
+import { AF_INET, AF_INET6, LookupOptions, PositionEntry } from '../position/position-types';
+import { srvCandidates } from './dns-search';
 
 /** An SRV record, as Node's resolver gives it. */
 interface SrvRecord {
@@ -23,28 +19,33 @@ const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'ENONAME']);
 export type DnsMiss = { found: false; reason: string };
 
 /**
- * The servers of `name` from DNS: its SRV records `_vsoa._tcp.<name>`, lowest priority first and,
+ * The servers of `name` from DNS: its SRV records (`_vsoa._tcp.<name>`, or the `srvName`
+ * template; in each search domain first for a short name), lowest priority first and,
  * within a priority, in a weighted random order (RFC 2782); each target resolved to its IPv4 and
  * IPv6 addresses (one entry per address). Uses Node's module-level resolver, so `dns.setServers()`
  * and the system's resolv.conf (search domains included, as in Kubernetes) apply. Resolves with
  * the entries (empty when the name has none), or the reason it could not ask.
  */
-export async function srvEntries(name: string): Promise<PositionEntry[] | DnsMiss> {
-  let records: SrvRecord[];
-  try {
-    records = await dns.resolveSrv(srvName(name));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (NOT_FOUND.has(code)) return [];
-    return { found: false, reason: `DNS ${srvName(name)}: ${(error as Error).message}` };
-  }
-  const entries: PositionEntry[] = [];
-  for (const record of orderSrv(records)) {
-    for (const addr of await addressesOf(record.name)) {
-      entries.push({ name, addr, port: record.port, domain: isIPv6(addr) ? AF_INET6 : AF_INET, security: false });
+export async function srvEntries(name: string, options: LookupOptions = {}): Promise<PositionEntry[] | DnsMiss> {
+  const failures: string[] = [];
+  for (const owner of srvCandidates(name, options)) {
+    let records: SrvRecord[];
+    try {
+      records = await dns.resolveSrv(owner);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (!NOT_FOUND.has(code)) failures.push(`DNS ${owner}: ${(error as Error).message}`);
+      continue;
     }
+    const entries: PositionEntry[] = [];
+    for (const record of orderSrv(records)) {
+      for (const addr of await addressesOf(record.name)) {
+        entries.push({ name, addr, port: record.port, domain: isIPv6(addr) ? AF_INET6 : AF_INET, security: false });
+      }
+    }
+    if (entries.length > 0) return entries;
   }
-  return entries;
+  return failures.length > 0 ? { found: false, reason: failures.join('; ') } : [];
 }
 
 /**

@@ -3,6 +3,7 @@ import { lookupPosition } from '../position/lookup';
 import type { LookupOptions, NameSource, PositionEntry } from '../position/position-types';
 import { AF_INET, AF_INET6 } from '../position/position-types';
 import { srvEntries } from './dns-srv';
+import { srvCandidates } from './dns-search';
 
 /** Environment variable ordering the name sources, e.g. `dns,position` in a cluster. */
 export const NAME_SOURCES_ENV = 'VSOA_NAME_SOURCES';
@@ -45,7 +46,7 @@ export async function lookupAll(name: string, options: LookupOptions = {}): Prom
       }
       continue;
     }
-    const found = await srvEntries(name);
+    const found = await srvEntries(name, options);
     if (!Array.isArray(found)) {
       outcomes.push(found.reason);
       continue;
@@ -53,7 +54,9 @@ export async function lookupAll(name: string, options: LookupOptions = {}): Prom
     const family = options.domain === AF_INET || options.domain === AF_INET6 ? options.domain : undefined;
     const entries = family === undefined ? found : found.filter((entry) => entry.domain === family);
     if (entries.length > 0) return entries;
-    outcomes.push(`DNS has no SRV record _vsoa._tcp.${name}${family === undefined ? '' : ` with an address of family ${family}`}`);
+    outcomes.push(
+      `DNS has no SRV record ${srvCandidates(name, options).join(' or ')}${family === undefined ? '' : ` with an address of family ${family}`}`,
+    );
   }
   const why = outcomes.length === 1 ? outcomes[0] : `no server found for ${JSON.stringify(name)}: ${outcomes.join('; ')}`;
   throw new VsoaConnectError('SERVER_NOT_FOUND', why);

@@ -1,7 +1,7 @@
 export { PositionServer } from './position-server';
 export type { PositionServerEvents } from './position-server';
 export { lookup, lookupAll, NAME_SOURCES_ENV } from '../naming/lookup';
-export { srvName } from '../naming/dns-srv';
+export { SRV_NAME_ENV } from '../naming/dns-search';
 export {
   lookupPosition,
   setPositionServer,

@@ -93,6 +93,16 @@ export interface LookupOptions {
    * (`dns,position`, say) or `['position', 'dns']`.
    */
   sources?: NameSource[];
+  /**
+   * The SRV name asked for a service name, `{name}` standing for it. Default: `VSOA_SRV_NAME`
+   * or `_vsoa._tcp.{name}`; with Consul's DNS, `{name}.service.consul`.
+   */
+  srvName?: string;
+  /**
+   * Domains tried after a name with fewer dots than `ndots`, as a resolver's search list. Default:
+   * the `search` and `ndots` of /etc/resolv.conf (Kubernetes puts the namespace's domains there).
+   */
+  dnsSearch?: { domains: string[]; ndots?: number };
   /** Ask for an entry of this family; any family when absent or `AF_UNSPEC` (-1, the seed's default). */
   domain?: PositionDomain | typeof AF_UNSPEC;
   /** Queries sent to each server before giving up on it. Default 2. */
