@@ -303,7 +303,8 @@ describe('VsoaClient', () => {
       expect(fake.received.filter((p) => p.type === PacketType.PINGECHO).length).toBeGreaterThanOrEqual(2);
     });
 
-    it('pings faster while calls are pending (turbo)', async () => {
+    /** A server that admits the client, answers its pings and notes when each came; never answers a call. */
+    async function pingCounter(): Promise<{ pings: number[]; port: number }> {
       const pings: number[] = [];
       const fake = new FakeServer((p, s) => {
         if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
@@ -313,7 +314,11 @@ describe('VsoaClient', () => {
         }
       });
       cleanups.push(() => fake.close());
-      const port = await fake.listen();
+      return { pings, port: await fake.listen() };
+    }
+
+    it('pings faster while calls are pending (turbo)', async () => {
+      const { pings, port } = await pingCounter();
       const client = newClient();
       const first = nextEvent(client, 'connect');
       client.robot(`vsoa://127.0.0.1:${port}`, { keepalive: 10_000, turbo: 25 });
@@ -325,16 +330,7 @@ describe('VsoaClient', () => {
     });
 
     it("turns turbo on and off on a running robot with robotPingTurbo (the seed's robot_ping_turbo)", async () => {
-      const pings: number[] = [];
-      const fake = new FakeServer((p, s) => {
-        if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
-        if (p.type === PacketType.PINGECHO) {
-          pings.push(Date.now());
-          s.write(encodePacket({ type: PacketType.PINGECHO, flags: Flag.REPLY, seqno: p.seqno }));
-        }
-      });
-      cleanups.push(() => fake.close());
-      const port = await fake.listen();
+      const { pings, port } = await pingCounter();
       const client = newClient();
       expect(() => client.robotPingTurbo(25)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
       const first = nextEvent(client, 'connect');
