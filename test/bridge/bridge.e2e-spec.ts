@@ -8,7 +8,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { VsoaPayload, VsoaServer } from '@vsoa/core';
 import { VsoaClientStatus } from '@vsoa/nestjs';
 import { ClientMqtt } from '@nestjs/microservices';
-import { Bridge, startBridge } from '../../apps/bridge/src/bridge.app';
+import { Bridge, MAX_REQUEST_PACKET, startBridge } from '../../apps/bridge/src/bridge.app';
 import { readBridgeConfig } from '../../apps/bridge/src/bridge-config';
 import { BridgeCounters } from '../../apps/bridge/src/bridge-counters';
 import { BRIDGE_MQTT } from '../../apps/bridge/src/bridge.tokens';
@@ -182,6 +182,18 @@ describe('MQTT requests in', () => {
     });
     expect((await request(inbox, 'vsoa/car/rpc/light', {}, 'c4')).status).toBe(0);
     expect(bridge.app.get(BridgeCounters).in).toMatchObject({ rpcRequests: 4, rejected: 3, rpcSucceeded: 1 });
+  });
+
+  it('refuses what no VSOA packet could carry, and never takes in a message over 1 MiB', async () => {
+    const car = await carServer();
+    const bridge = await bridgeTo(car.url);
+    const inbox = await outsider();
+    const tooLarge = await request(inbox, 'vsoa/car/rpc/light', { method: 'SET', data: Buffer.alloc(300 * 1024).toString('base64') }, 'h1');
+    expect(tooLarge).toMatchObject({ status: 2, error: expect.stringMatching(/exceeds/) });
+    await inbox.client.publishAsync('vsoa/car/rpc/light', JSON.stringify({ param: 'x'.repeat(2 * MAX_REQUEST_PACKET) }), { qos: 1 });
+    expect((await request(inbox, 'vsoa/car/rpc/light', {}, 'h2')).status).toBe(0);
+    // The broker kept the huge one from the bridge: only the two above reached it.
+    expect(bridge.app.get(BridgeCounters).in.rpcRequests).toBe(2);
   });
 
   it('an MQTT 3.1.1 request is answered on <prefix>/reply<url>, its id echoed', async () => {

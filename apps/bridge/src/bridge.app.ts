@@ -8,6 +8,9 @@ import { BridgeModule } from './bridge.module';
 import { prefixFromInfo } from './topics';
 import { TopicEventDeserializer } from './topic-event.deserializer';
 
+/** Largest MQTT packet taken in: a VSOA packet at its limit (256 KiB) as base64 in JSON, with room to spare. */
+export const MAX_REQUEST_PACKET = 1024 * 1024;
+
 /** A running bridge. */
 export interface Bridge {
   app: INestApplication;
@@ -38,6 +41,9 @@ export async function startBridge(config: BridgeConfig, options: StartBridgeOpti
       reconnectPeriod: config.mqttReconnect,
       deserializer: new TopicEventDeserializer(),
       subscribeOptions: { qos: config.qos },
+      // The broker does not hand over bigger messages (MQTT 5): no request that large could become a
+      // VSOA packet, and parsing it would hold up every other request.
+      properties: { maximumPacketSize: MAX_REQUEST_PACKET },
     },
   });
   // Nest's MQTT server resolves once the broker answers; /health tells meanwhile that it does not.

@@ -60,9 +60,10 @@ export class MqttRequests {
       const { param, data } = reply.payload;
       this.reply(replyTo, { status: reply.status, param, data: data?.length ? data.toString('base64') : undefined, id });
     } catch (error) {
-      // No reply from the server: a timeout, or the link lost meanwhile.
+      // Not sent (too large for a VSOA packet), or no reply: a timeout, the link lost meanwhile.
       this.counters.in.rpcUnanswered++;
-      const status = error instanceof VsoaError && error.code === 'INVALID_ARGUMENT' ? VsoaStatus.ARGUMENTS : VsoaStatus.PROXY;
+      const refused = error instanceof VsoaError && (error.code === 'INVALID_ARGUMENT' || error.code === 'TOO_LARGE');
+      const status = refused ? VsoaStatus.ARGUMENTS : VsoaStatus.PROXY;
       this.reply(replyTo, { status, error: (error as Error).message, id });
     } finally {
       this.pending--;
