@@ -6,6 +6,7 @@ export class FakeServer {
   readonly received: VsoaPacket[] = [];
   readonly sockets: Socket[] = [];
   private readonly server: Server;
+  private readonly listeners = new Set<(packet: VsoaPacket) => void>();
   port = 0;
 
   constructor(onPacket: (packet: VsoaPacket, socket: Socket) => void = () => undefined) {
@@ -16,11 +17,17 @@ export class FakeServer {
         (p) => {
           this.received.push(p);
           onPacket(p, socket);
+          for (const listener of [...this.listeners]) listener(p);
         },
         () => socket.destroy(),
       );
       socket.on('data', (chunk) => parser.push(chunk));
     });
+  }
+
+  /** Calls `listener` with every packet received from now on. */
+  onPacket(listener: (packet: VsoaPacket) => void): void {
+    this.listeners.add(listener);
   }
 
   async listen(): Promise<number> {

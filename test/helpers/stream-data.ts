@@ -17,7 +17,7 @@ export async function writeRandom(
   stream: Writable,
   total: number,
   chunk = 64 * 1024,
-  onProgress?: (written: number) => void,
+  onProgress?: (written: number, waiting: boolean) => void,
 ): Promise<Digest> {
   const hash = createHash('sha256');
   let written = 0;
@@ -26,7 +26,8 @@ export async function writeRandom(
     hash.update(piece);
     written += piece.length;
     const more = stream.write(piece);
-    onProgress?.(written);
+    // `waiting`: the stream is full and the writer now waits for 'drain'.
+    onProgress?.(written, !more);
     if (!more) await once(stream, 'drain');
   }
   stream.end();

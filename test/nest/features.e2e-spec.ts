@@ -4,6 +4,7 @@
  * ClientVsoa as customClass.
  */
 import 'reflect-metadata';
+import { EventEmitter } from 'node:events';
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,9 +15,21 @@ import { firstValueFrom } from 'rxjs';
 import { VsoaClient, WorkQueue } from '@vsoa/core';
 import { ClientVsoa, InjectWorkQueue, VSOA_TRANSPORT, VsoaContext, VsoaModule, VsoaResource, VsoaServerStrategy } from '@vsoa/nestjs';
 import { readDigest } from '../helpers/stream-data';
+import { nextEvent } from '../helpers/events';
 
 const FILE = join(__dirname, '..', '..', 'README.md');
 const log: string[] = [];
+const logged = new EventEmitter();
+/** A move that runs until the test lets it finish. */
+const HELD = 99;
+let held = deferred();
+
+/** A promise and its resolve (Promise.withResolvers is Node 22+). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
 
 /** A few event-loop turns: long enough for a second call to start if nothing stops it. */
 async function busy(): Promise<void> {
@@ -30,7 +43,8 @@ class DeviceController {
   @MessagePattern('/move', { workQueue: 'device' })
   async move(@Payload() n: number): Promise<string> {
     log.push(`move${n}+`);
-    await busy();
+    logged.emit('entry', `move${n}+`);
+    await (n === HELD ? held.promise : busy());
     log.push(`move${n}-`);
     return `moved ${n}`;
   }
@@ -143,14 +157,17 @@ describe('Nest transport features', () => {
     expect(log.filter((e) => e.endsWith('+'))).toEqual(['move1+', 'home1+', 'move2+', 'home2+']);
   });
 
-  it('shares the queue with the app: an injected queue job never overlaps a handler', async () => {
-    const first = client.fetch('/move', { payload: { param: 1 } });
-    await client.fetch('/calibrate');
-    const second = client.fetch('/home', { payload: { param: 2 } });
-    await Promise.all([first, second]);
+  it('shares the queue with the app: a job queued while a handler runs waits for it', async () => {
+    held = deferred();
+    const moving = nextEvent(logged, 'entry', (entry) => entry === `move${HELD}+`);
+    const first = client.fetch('/move', { payload: { param: HELD } });
+    await moving;
+    // The move is running (and held): the app queues its job now.
+    expect((await client.fetch('/calibrate')).payload.param).toBe('queued');
+    held.resolve();
+    await first;
     await app.get(VsoaServerStrategy).workQueue('device').idle();
-    expect(interleaved(log)).toBe(false);
-    expect(log).toContain('calibrate-');
+    expect(log).toEqual([`move${HELD}+`, `move${HELD}-`, 'calibrate+', 'calibrate-']);
   });
 
   it('serves a Readable returned by a handler through a stream tunnel', async () => {

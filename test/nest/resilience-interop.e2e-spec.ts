@@ -169,13 +169,16 @@ describe('graceful shutdown', () => {
     const started = firstValueFrom(slowStarted);
     const slow = client.fetch('/slow');
     await started;
+    const dropped = nextEvent(client, 'disconnect');
     const closed = app.close();
     // The strategy is draining: a new call gets NO_RESPONDING at once.
     expect((await client.fetch('/light')).status).toBe(4);
     releaseSlow.next();
     expect((await slow).payload.param).toBe('finished');
     await closed;
-    if (client.connected) await nextEvent(client, 'disconnect');
+    // Once drained, the server lets the client go.
+    await dropped;
+    expect(client.connected).toBe(false);
   });
 });
 

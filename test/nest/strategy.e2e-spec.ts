@@ -30,6 +30,7 @@ import {
   VsoaServerStrategy,
 } from '@vsoa/nestjs';
 
+const releaseLate = new Subject<void>();
 const datagrams = new Subject<{ url: string; param: unknown; quick: boolean; clientId: number }>();
 
 @Injectable()
@@ -74,6 +75,12 @@ class LightController {
   @MessagePattern('/ctx/')
   context(@Ctx() ctx: VsoaContext): unknown {
     return { url: ctx.url, method: ctx.method, seqno: ctx.seqno, clientId: ctx.clientId, address: ctx.remoteAddress.address };
+  }
+
+  /** Answers when the test says so. */
+  @MessagePattern('/late')
+  late(): Promise<string> {
+    return firstValueFrom(releaseLate).then(() => 'late');
   }
 
   @MessagePattern('/async')
@@ -233,6 +240,24 @@ describe('VsoaServerStrategy in a Nest app', () => {
       expect(() => new VsoaRecordBuilder({}).setMethod('PUT' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
       const withData = new VsoaRecordBuilder({}).setData(Buffer.alloc(3)).build();
       expect(await firstValueFrom(proxy.send('/binary', withData))).toEqual({ param: { size: 3 }, data: Buffer.from([9, 8, 7]) });
+    });
+
+    it("a record's timeout, param and quick flag are the call's", async () => {
+      const started = Date.now();
+      const late = firstValueFrom(proxy.send('/late', new VsoaRecordBuilder({}).setTimeout(150).build()));
+      await expect(late).rejects.toMatchObject({ code: 'TIMEOUT' });
+      // Well before the client's own 3000 ms.
+      expect(Date.now() - started).toBeLessThan(2000);
+      releaseLate.next();
+      expect(await firstValueFrom(proxy.send('/async', new VsoaRecordBuilder<{ n: number }>().setParam({ n: 4 }).build()))).toBe(8);
+      const got = firstValueFrom(datagrams.pipe(take(2), toArray()));
+      await firstValueFrom(proxy.emit('/sensor/q', new VsoaRecordBuilder(5).setQuick().build()), { defaultValue: undefined });
+      await firstValueFrom(proxy.emit('/sensor/r', new VsoaRecordBuilder(6).setQuick(false).build()), { defaultValue: undefined });
+      const seen = (await got).sort((a, b) => a.url.localeCompare(b.url));
+      expect(seen.map(({ url, param, quick }) => [url, param, quick])).toEqual([
+        ['/sensor/q', 5, true],
+        ['/sensor/r', 6, false],
+      ]);
     });
 
     it('emit() sends a datagram', async () => {

@@ -125,13 +125,32 @@ describe('server.command(url, handler, { workQueue })', () => {
   });
 
   it('lets handlers on two queues overlap', async () => {
+    // /a finishes only once /b has started: with one queue between them this could never reply.
+    let bStarted!: () => void;
+    const started = new Promise<void>((resolve) => (bStarted = resolve));
     const log: string[] = [];
-    server.command('/a', slowHandler(log, 'a'), { workQueue: new WorkQueue() });
-    server.command('/b', slowHandler(log, 'b'), { workQueue: new WorkQueue() });
-    await Promise.all(
-      [1, 2].flatMap((n) => [client.fetch('/a', { payload: { param: n } }), client.fetch('/b', { payload: { param: n } })]),
+    server.command(
+      '/a',
+      async (cli, req) => {
+        log.push('a+');
+        await started;
+        log.push('a-');
+        cli.reply(req.seqno, { param: 'a' });
+      },
+      { workQueue: new WorkQueue() },
     );
-    expect(interleaved(log)).toBe(true);
+    server.command(
+      '/b',
+      (cli, req) => {
+        log.push('b+');
+        bStarted();
+        cli.reply(req.seqno, { param: 'b' });
+      },
+      { workQueue: new WorkQueue() },
+    );
+    const replies = await Promise.all([client.fetch('/a', { timeout: 2000 }), client.fetch('/b', { timeout: 2000 })]);
+    expect(replies.map((reply) => reply.payload.param)).toEqual(['a', 'b']);
+    expect(log).toEqual(['a+', 'b+', 'a-']);
   });
 
   it('answers a failing queued handler with its status and keeps the queue going', async () => {

@@ -158,11 +158,14 @@ describe('VsoaClient', () => {
   });
 
   it('rejects pending calls with CLOSED when the link drops, and calls after it with NOT_CONNECTED', async () => {
-    const server = await ourServer();
+    let arrived!: () => void;
+    const handling = new Promise<void>((resolve) => (arrived = resolve));
+    const server = await ourServer(0, (srv) => srv.command('/held', () => arrived()));
     const client = newClient();
     await client.connect(`vsoa://127.0.0.1:${server.address()!.port}`);
-    const pending = client.fetch('/never');
-    await new Promise((resolve) => setImmediate(resolve));
+    const pending = client.fetch('/held');
+    // The call is out and waiting for its reply when the link drops.
+    await handling;
     server.clients()[0].close();
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/closed/i) });
     expect(client.connected).toBe(false);

@@ -425,7 +425,12 @@ describe('lookup sources', () => {
     await expect(lookup('svc', { ...ISOLATED, retryInterval: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(() => setPositionServer('localhost', 54)).toThrow(VsoaError);
     expect(() => setPositionServer(HOST, 0)).toThrow(VsoaError);
-    expect(() => setPositionServer('[::1]', 54)).not.toThrow();
+  });
+
+  it('takes a bracketed IPv6 position server and asks it over IPv6', async () => {
+    const { port } = await startServer({ table: { svc: { addr: '127.0.0.1', port: 1006 } } }, '::1');
+    setPositionServer('[::1]', port);
+    await expect(lookup('svc', ISOLATED)).resolves.toMatchObject({ addr: '127.0.0.1', port: 1006 });
   });
 });
 

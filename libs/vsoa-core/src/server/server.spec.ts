@@ -370,30 +370,50 @@ describe('VsoaServer with VsoaClient', () => {
     });
 
     it('drops a quick datagram carrying a client id from another address', async () => {
-      await start();
+      const warnings: string[] = [];
+      let noticed!: () => void;
+      const refused = new Promise<void>((resolve) => (noticed = resolve));
+      const logger = {
+        debug: () => undefined,
+        warn: (message: string) => {
+          warnings.push(message);
+          if (message.includes('dropped')) noticed();
+        },
+      };
+      await start({ logger });
       const c = await client();
       const spoof = createSocket('udp4');
       await new Promise<void>((resolve) => spoof.bind(0, '127.0.0.2', resolve));
-      let delivered = 0;
-      server.on('datagram', () => delivered++);
+      const delivered: string[] = [];
+      server.on('datagram', (_cli, url) => delivered.push(url));
       const packet = encodePacket({ type: PacketType.DATAGRAM, seqno: c.id, url: '/spoof', param: Buffer.from('1') });
       spoof.send(packet, port, '127.0.0.1');
-      // The genuine client's datagram sent after it arrives after it: order on loopback UDP.
+      await refused;
+      spoof.close();
       const genuine = nextEvent(server, 'datagram');
-      await new Promise((resolve) => setImmediate(resolve));
       c.datagram('/genuine', undefined, { quick: true });
       await genuine;
-      spoof.close();
-      expect(delivered).toBe(1);
+      expect(delivered).toEqual(['/genuine']);
       expect(server.counters.spoofedDatagrams).toBe(1);
+      expect(warnings).toEqual([`quick datagram for client ${c.id} from 127.0.0.2 dropped`]);
     });
   });
 
   describe('controls', () => {
-    it('answers PINGECHO', async () => {
+    it('answers PINGECHO with a reply of the same seqno, and a client measures the round trip', async () => {
       await start();
+      const peer = await raw();
+      await peer.handshake();
+      peer.send(encodePacket({ type: PacketType.PINGECHO, seqno: 4242 }));
+      const echo = await peer.next((p) => p.type === PacketType.PINGECHO);
+      expect(echo.seqno).toBe(4242);
+      expect(echo.flags & Flag.REPLY).toBe(Flag.REPLY);
       const c = await client();
-      expect(await c.ping()).toBeGreaterThanOrEqual(0);
+      const before = process.hrtime.bigint();
+      const rtt = await c.ping(1000);
+      const elapsed = Number(process.hrtime.bigint() - before) / 1e6;
+      expect(rtt).toBeGreaterThan(0);
+      expect(rtt).toBeLessThanOrEqual(elapsed);
     });
 
     it('sends QOSSETUP when a priority is set, and refuses one outside 0-7', async () => {
@@ -505,11 +525,13 @@ describe('VsoaServer with VsoaClient', () => {
 
     it('closes gracefully: clients see the disconnect and pending calls fail', async () => {
       await start();
-      server.command('/never', () => undefined);
+      let arrived!: () => void;
+      const handling = new Promise<void>((resolve) => (arrived = resolve));
+      server.command('/never', () => arrived());
       const c = await client();
       const call = c.fetch('/never');
       const gone = nextEvent(c, 'disconnect');
-      await new Promise((resolve) => setImmediate(resolve));
+      await handling;
       await server.close();
       await gone;
       await expect(call).rejects.toMatchObject({ code: 'CLOSED' });

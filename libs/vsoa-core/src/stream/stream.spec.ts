@@ -100,14 +100,30 @@ describe('streams', () => {
     const { serverEnd, clientEnd } = await openPair();
     const total = 48 * MiB;
     let written = 0;
-    const sending = writeRandom(serverEnd, total, 64 * 1024, (n) => (written = n));
-    // Nobody reads yet: the writer must come to a stop well short of the total
-    // (kernel buffers and both streams' high-water marks are all it may fill).
-    let last = -1;
-    while (written !== last) {
-      last = written;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // The reader's tunnel stops reading its socket once its buffer is full: that is the backpressure.
+    const socketOf = (): Socket | null => (clientEnd as unknown as { socket: Socket | null }).socket;
+    if (!socketOf()) await once(clientEnd, 'connect');
+    const socket = socketOf()!;
+    let waiting = false;
+    let held!: () => void;
+    const writerHeld = new Promise<void>((resolve) => (held = resolve));
+    const check = (): void => {
+      if (waiting && socket.isPaused()) held();
+    };
+    socket.on('pause', check);
+    const sending = writeRandom(serverEnd, total, 64 * 1024, (n, full) => {
+      written = n;
+      waiting = full;
+      check();
+    });
+    // Nobody reads yet: the writer must end up waiting on a paused reader well short of the total
+    // (kernel buffers and both streams' high-water marks are all it may fill), never finish.
+    await Promise.race([
+      writerHeld,
+      sending.then(() => {
+        throw new Error('the writer sent everything to a reader that reads nothing');
+      }),
+    ]);
     expect(written).toBeLessThan(total / 2);
     expect(clientEnd.readableLength).toBeLessThanOrEqual(clientEnd.readableHighWaterMark + 64 * 1024);
     expect(serverEnd.writableLength).toBeLessThanOrEqual(serverEnd.writableHighWaterMark + 64 * 1024);
