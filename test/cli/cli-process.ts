@@ -13,12 +13,20 @@ import { promisify } from 'node:util';
 const ROOT = resolve(__dirname, '..', '..');
 
 /**
+ * Set by `npm run test:coverage`: a directory where the CLI's child processes leave their V8
+ * coverage (NODE_V8_COVERAGE), merged afterwards with Jest's. The CLI is then built with source
+ * maps, so the coverage maps back to its TypeScript.
+ */
+const CHILD_COVERAGE = process.env.VSOA_CHILD_COVERAGE;
+
+/**
  * Compiles a project with its own tsconfig into `outDir` under `out` (type checking is `npm run
  * typecheck`'s job, so `--noCheck` keeps this to about a second).
  */
 export function compileProject(project: string, out: string, outDir: string): Promise<unknown> {
   const tsc = require.resolve('typescript/bin/tsc');
-  const flags = ['--noCheck', '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false'];
+  const maps = CHILD_COVERAGE ? 'true' : 'false';
+  const flags = ['--noCheck', '--declaration', 'false', '--sourceMap', maps, '--inlineSources', maps];
   return promisify(execFile)(process.execPath, [tsc, '-p', project, '--outDir', join(out, outDir), ...flags], { cwd: ROOT });
 }
 
@@ -35,7 +43,11 @@ export async function buildCli(): Promise<{ main: string; dispose: () => void }>
   const link = join(out, 'node_modules', '@vsoa', 'core');
   mkdirSync(link, { recursive: true });
   writeFileSync(join(link, 'package.json'), JSON.stringify({ name: '@vsoa/core', main: '../../../libs/vsoa-core/index.js' }));
-  return { main: join(out, 'apps', 'cli', 'main.js'), dispose: () => rmSync(out, { recursive: true, force: true }) };
+  // Under coverage the build stays until the report has read its source maps.
+  const dispose = (): void => {
+    if (!CHILD_COVERAGE) rmSync(out, { recursive: true, force: true });
+  };
+  return { main: join(out, 'apps', 'cli', 'main.js'), dispose };
 }
 
 export interface CliResult {
@@ -56,7 +68,11 @@ export class CliProcess {
   private readonly exited: Promise<CliResult>;
 
   constructor(main: string, args: string[], options: { input?: string | Buffer; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [main, ...args], { cwd: options.cwd, stdio: 'pipe', env: { ...process.env, NODE_DEBUG: '' } });
+    this.child = spawn(process.execPath, [main, ...args], {
+      cwd: options.cwd,
+      stdio: 'pipe',
+      env: { ...process.env, NODE_DEBUG: '', NODE_V8_COVERAGE: CHILD_COVERAGE },
+    });
     for (const channel of ['stdout', 'stderr'] as const) {
       let partial = '';
       const decoder = new StringDecoder('utf8');

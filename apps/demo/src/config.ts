@@ -9,7 +9,7 @@ export const HOST = process.env.HOST ?? '127.0.0.1';
  */
 export const PROXY = parseProxy(process.env.VSOA_PROXY);
 
-function parseProxy(text: string | undefined): Record<string, string> | undefined {
+export function parseProxy(text: string | undefined): Record<string, string> | undefined {
   if (!text) return undefined;
   let routes: unknown;
   try {
@@ -17,7 +17,11 @@ function parseProxy(text: string | undefined): Record<string, string> | undefine
   } catch (error) {
     throw new Error(`VSOA_PROXY is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  const valid = routes !== null && typeof routes === 'object' && Object.values(routes).every((url) => typeof url === 'string');
+  const valid =
+    routes !== null &&
+    typeof routes === 'object' &&
+    !Array.isArray(routes) &&
+    Object.values(routes).every((url) => typeof url === 'string');
   if (!valid) throw new Error('VSOA_PROXY must map prefixes to vsoa:// URLs, e.g. {"/car":"vsoa://127.0.0.1:3006"}');
   return routes as Record<string, string>;
 }

@@ -35,27 +35,53 @@ function describe(table: PositionTable): string {
     .join('\n');
 }
 
+/** What the running service touches of its process: kept apart so a test can stand in for it. */
+export interface PositionHost {
+  env: NodeJS.ProcessEnv;
+  /** Where SIGHUP, SIGINT and SIGTERM arrive. */
+  signals: Pick<NodeJS.Process, 'on' | 'once'>;
+  log(line: string): void;
+  error(line: string): void;
+  exit(code: number): void;
+}
+
+/**
+ * The service as `npm run start:position` runs it: prints where it listens and its table,
+ * reloads the table on SIGHUP (keeping the old one when the new one is bad), closes on SIGINT or
+ * SIGTERM, and on a failed start says how to give it a table and exits 1.
+ */
+export async function runPositionApp(host: PositionHost): Promise<PositionApp | undefined> {
+  let app: PositionApp;
+  try {
+    app = await startPositionApp(host.env);
+  } catch (error) {
+    host.error(`position server failed to start: ${(error as Error).message}`);
+    host.error(
+      'Give it a table: POSITION_FILE=apps/position/positions.example.json, or VSOA_POSITIONS=\'{"name":{"addr":"127.0.0.1","port":3005}}\'',
+    );
+    host.exit(1);
+    return undefined;
+  }
+  const { address, port } = app.server.address()!;
+  host.log(`VSOA position server on udp ${address}:${port}\n${describe(app.reload())}`);
+  host.log(`Point clients at it: VSOA_POS_SERVER=${address === '0.0.0.0' ? '127.0.0.1' : address}:${port}`);
+  host.signals.on('SIGHUP', () => {
+    try {
+      host.log(`table reloaded:\n${describe(app.reload())}`);
+    } catch (error) {
+      host.error(`reload failed, keeping the old table: ${(error as Error).message}`);
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) host.signals.once(signal, () => void app.close().then(() => host.exit(0)));
+  return app;
+}
+
 if (require.main === module) {
-  startPositionApp().then(
-    (app) => {
-      const { address, port } = app.server.address()!;
-      console.log(`VSOA position server on udp ${address}:${port}\n${describe(app.reload())}`);
-      console.log(`Point clients at it: VSOA_POS_SERVER=${address === '0.0.0.0' ? '127.0.0.1' : address}:${port}`);
-      process.on('SIGHUP', () => {
-        try {
-          console.log(`table reloaded:\n${describe(app.reload())}`);
-        } catch (error) {
-          console.error(`reload failed, keeping the old table: ${(error as Error).message}`);
-        }
-      });
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));
-    },
-    (error: Error) => {
-      console.error(`position server failed to start: ${error.message}`);
-      console.error(
-        'Give it a table: POSITION_FILE=apps/position/positions.example.json, or VSOA_POSITIONS=\'{"name":{"addr":"127.0.0.1","port":3005}}\'',
-      );
-      process.exit(1);
-    },
-  );
+  void runPositionApp({
+    env: process.env,
+    signals: process,
+    log: (line) => console.log(line),
+    error: (line) => console.error(line),
+    exit: (code) => process.exit(code),
+  });
 }

@@ -1,9 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lookup, parsePositionTable } from '@vsoa/core';
 import type { LookupOptions } from '@vsoa/core';
-import { PositionApp, startPositionApp } from './main';
+import { PositionApp, runPositionApp, startPositionApp } from './main';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsoa-position-app-'));
 
@@ -63,5 +64,75 @@ describe('the position app', () => {
 
   it('refuses to start on a table it cannot read', async () => {
     await expect(startPositionApp({ POSITION_FILE: join(dir, 'missing.json'), POSITION_PORT: '0' })).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('the position service as started from the command line', () => {
+  interface Ran {
+    signals: EventEmitter;
+    out: string[];
+    err: string[];
+    exited: Promise<number>;
+    app: PositionApp | undefined;
+  }
+
+  async function run(env: NodeJS.ProcessEnv): Promise<Ran> {
+    const signals = new EventEmitter();
+    const out: string[] = [];
+    const err: string[] = [];
+    let exit!: (code: number) => void;
+    const exited = new Promise<number>((resolve) => (exit = resolve));
+    const app = await runPositionApp({ env, signals, log: (l) => out.push(l), error: (l) => err.push(l), exit });
+    return { signals, out, err, exited, app };
+  }
+
+  it('prints where it listens and its table, reloads it on SIGHUP and keeps it when the file turns bad', async () => {
+    const file = join(dir, 'hup.json');
+    writeFileSync(file, JSON.stringify({ lights: { addr: '127.0.0.1', port: 3005 } }));
+    const ran = await run({ POSITION_FILE: file, POSITION_HOST: '127.0.0.1', POSITION_PORT: '0' });
+    const port = ran.app!.server.address()!.port;
+    expect(ran.out).toEqual([
+      `VSOA position server on udp 127.0.0.1:${port}\n  lights -> 127.0.0.1:3005`,
+      `Point clients at it: VSOA_POS_SERVER=127.0.0.1:${port}`,
+    ]);
+
+    writeFileSync(file, JSON.stringify({ lights: { addr: '127.0.0.1', port: 3006, security: true } }));
+    ran.signals.emit('SIGHUP');
+    expect(ran.out[2]).toBe('table reloaded:\n  lights -> 127.0.0.1:3006 (TLS)');
+    await expect(
+      lookup('lights', { env: { VSOA_POS_SERVER: `127.0.0.1:${port}` }, posFile: join(dir, 'none.pos') }),
+    ).resolves.toMatchObject({
+      port: 3006,
+    });
+
+    writeFileSync(file, '{not json');
+    ran.signals.emit('SIGHUP');
+    expect(ran.err).toEqual([expect.stringMatching(/^reload failed, keeping the old table: .*hup\.json: not JSON/)]);
+    await expect(
+      lookup('lights', { env: { VSOA_POS_SERVER: `127.0.0.1:${port}` }, posFile: join(dir, 'none.pos') }),
+    ).resolves.toMatchObject({
+      port: 3006,
+    });
+
+    ran.signals.emit('SIGTERM');
+    await expect(ran.exited).resolves.toBe(0);
+    expect(ran.app!.server.address()).toBeNull();
+  });
+
+  it('on a failed start says why and how to give it a table, and exits 1', async () => {
+    const ran = await run({ POSITION_FILE: join(dir, 'missing.json'), POSITION_PORT: '0' });
+    expect(ran.app).toBeUndefined();
+    await expect(ran.exited).resolves.toBe(1);
+    expect(ran.err[0]).toMatch(/^position server failed to start: ENOENT.*missing\.json/);
+    expect(ran.err[1]).toMatch(/POSITION_FILE=apps\/position\/positions\.example\.json/);
+  });
+
+  it('names 127.0.0.1 for clients when it listens on every address', async () => {
+    const ran = await run({ VSOA_POSITIONS: '{"a":{"addr":"127.0.0.1","port":1}}', POSITION_PORT: '0' });
+    const port = ran.app!.server.address()!.port;
+    expect(ran.out[1]).toBe(`Point clients at it: VSOA_POS_SERVER=127.0.0.1:${port}`);
+    expect(ran.out[0]).toMatch(/^VSOA position server on udp 0\.0\.0\.0:/);
+    ran.signals.emit('SIGINT');
+    await expect(ran.exited).resolves.toBe(0);
   });
 });

@@ -111,7 +111,7 @@ describe('PacketParser rejects bad input', () => {
     bad[0] = 0x28;
     const { packets, errors, parser } = parseAll([good, bad, good]);
     expect(packets).toHaveLength(1);
-    expect(errors.map((e) => e.code)).toEqual(['BAD_MAGIC']);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['BAD_MAGIC', 'bad magic byte 0x28']]);
     expect(parser.failed).toBe(true);
   });
 
@@ -134,6 +134,8 @@ describe('PacketParser rejects bad input', () => {
     header.writeUInt32BE(dataLength, 16);
     const { errors, parser } = parseAll(chop(header, 1));
     expect(errors.map((e) => e.code)).toEqual(['TOO_LARGE']);
+    const declared = 20 + 2 + paramLength + dataLength + 2;
+    expect(errors[0].message).toBe(`declared packet length ${declared} exceeds ${MAX_PACKET_LENGTH}`);
     expect(parser.buffered).toBe(0);
   });
 
@@ -152,6 +154,16 @@ describe('PacketParser rejects bad input', () => {
     expect(packets).toEqual([]);
     expect(errors).toEqual([]);
     expect(parser.buffered).toBe(50);
+    expect(parser.failed).toBe(false);
+  });
+
+  it('counts the bytes of a header still incomplete as buffered', () => {
+    const packet = encodePacket({ type: PacketType.RPC, url: '/echo', data: Buffer.alloc(100) });
+    const { packets, parser } = parseAll(chop(packet.subarray(0, 13), 1));
+    expect(packets).toEqual([]);
+    expect(parser.buffered).toBe(13);
+    parser.push(packet.subarray(13));
+    expect(parser.buffered).toBe(0);
   });
 
   it('reports a consumer that throws instead of throwing out of push()', () => {
@@ -166,9 +178,26 @@ describe('PacketParser rejects bad input', () => {
     expect(errors).toEqual(['HANDLER']);
   });
 
+  it('says what the consumer threw, even when it threw no Error', () => {
+    const messages: string[] = [];
+    for (const thrown of [new Error('boom'), undefined]) {
+      const parser = new PacketParser(
+        () => {
+          throw thrown;
+        },
+        (e) => messages.push(e.message),
+      );
+      parser.push(encodePacket({ type: PacketType.NOOP }));
+    }
+    expect(messages).toEqual(['packet handler threw: boom', 'packet handler threw: undefined']);
+  });
+
   it('parseDatagram refuses short, bad-magic, over-long and over-declared datagrams', () => {
     const ok = encodePacket({ type: PacketType.DATAGRAM, url: '/d', param: Buffer.from('{}') });
     expect(parseDatagram(ok, MAX_QUICK_PACKET_LENGTH)).not.toBeNull();
+    const headerOnly = encodePacket({ type: PacketType.PINGECHO, seqno: 3 });
+    expect(headerOnly).toHaveLength(20);
+    expect(parseDatagram(headerOnly, MAX_QUICK_PACKET_LENGTH)).toMatchObject({ type: PacketType.PINGECHO, seqno: 3 });
     expect(parseDatagram(ok.subarray(0, 10), MAX_QUICK_PACKET_LENGTH)).toBeNull();
     const badMagic = Buffer.from(ok);
     badMagic[0] = 0;
