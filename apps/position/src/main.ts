@@ -35,11 +35,17 @@ function describe(table: PositionTable): string {
     .join('\n');
 }
 
+/** The part of `process` that delivers signals. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  once(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
 /** What the running service touches of its process: kept apart so a test can stand in for it. */
 export interface PositionHost {
   env: NodeJS.ProcessEnv;
-  /** Where SIGHUP, SIGINT and SIGTERM arrive. */
-  signals: Pick<NodeJS.Process, 'on' | 'once'>;
+  /** Where SIGHUP, SIGINT and SIGTERM arrive: the process, or an EventEmitter in a test. */
+  signals: SignalSource;
   log(line: string): void;
   error(line: string): void;
   exit(code: number): void;
