@@ -7,7 +7,7 @@ const base = require('./jest.config.js');
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,
-  roots: ['<rootDir>/libs', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/apps/position'],
   // A mutant that breaks the protocol leaves callers waiting: give up on a test sooner than the
   // suite's 20 s, so such a mutant costs seconds, not minutes.
   testTimeout: 3000,
