@@ -13,7 +13,7 @@ export function mutationConfig(lib, thresholds, tests) {
     tsconfigFile: `libs/${lib}/tsconfig.lib.json`,
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     mutate: [`libs/${lib}/src/**/*.ts`, '!**/*.spec.ts', '!**/index.ts'],
-    ignorePatterns: ['dist', 'coverage', 'reports', 'docs/api', 'test/packaging/app'],
+    ignorePatterns: ['dist', 'coverage', 'reports', 'docs/api', 'test/packaging/app', '.stryker-tmp'],
     incremental: true,
     incrementalFile: `stryker/${lib}.incremental.json`,
     reporters: ['html', 'clear-text', 'progress', 'json'],

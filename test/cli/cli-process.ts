@@ -4,7 +4,7 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -43,6 +43,9 @@ export async function buildCli(): Promise<{ main: string; dispose: () => void }>
   const link = join(out, 'node_modules', '@vsoa', 'core');
   mkdirSync(link, { recursive: true });
   writeFileSync(join(link, 'package.json'), JSON.stringify({ name: '@vsoa/core', main: '../../../libs/vsoa-core/index.js' }));
+  // `vsoa ui`: its page (not compiled, copied as the build does) and uPlot, which it serves.
+  cpSync(join(ROOT, 'apps/cli/src/explorer/page'), join(out, 'apps/cli/explorer/page'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules', 'uplot'), join(out, 'node_modules', 'uplot'), 'dir');
   // Under coverage the build stays until the report has read its source maps.
   const dispose = (): void => {
     if (!CHILD_COVERAGE) rmSync(out, { recursive: true, force: true });

@@ -12,6 +12,7 @@ describe('the TypeScript in the README and the docs', () => {
       'docs/observability.md',
       'docs/deploy.md',
       'docs/bridge.md',
+      'docs/explorer.md',
     ].flatMap((file) => snippetsOf(join(root, file), root));
     expect(snippets.length).toBeGreaterThan(10);
     const errors = checkSnippets(snippets, root, join(__dirname, 'snippet-globals.d.ts'));

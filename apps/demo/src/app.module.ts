@@ -12,7 +12,7 @@ import { Telemetry } from './telemetry';
 export { HOST, HTTP_PORT, VSOA_PORT } from './config';
 
 @Module({
-  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' }, proxy: PROXY }), TerminusModule],
+  imports: [VsoaModule.forRoot({ host: HOST, port: VSOA_PORT, info: { name: 'demo' }, proxy: PROXY, describe: true }), TerminusModule],
   controllers: [LightController, HealthController, MetricsController],
   // Telemetry first: the SDK must be registered before the VSOA server listens.
   providers: [Telemetry, LightService, VsoaHealthIndicator],

@@ -21,6 +21,8 @@ export { VsoaServer } from './server/server';
 export { safeAssign } from './server/merge';
 export type { VsoaServerEvents } from './server/server';
 export { RemoteClient } from './server/remote-client';
+export { DESCRIBE_URL, MAX_DESCRIBED_PUBLISHES } from './server/description';
+export type { VsoaServerDescription } from './server/description';
 export type { RemoteClientEvents } from './server/remote-client';
 export type * from './server/types';
 export type { PeerAddress } from './transport/address';

@@ -106,4 +106,9 @@ export class UrlRouter<T> {
     });
     return found;
   }
+
+  /** Every registered pattern, exact URLs and prefixes. */
+  patterns(): string[] {
+    return [...this.exact.keys(), ...this.prefixes.keys()];
+  }
 }

@@ -16,6 +16,7 @@ import type { WorkQueue } from '../work-queue';
 import { VsoaServerStream } from '../stream/server-stream';
 import { DEFAULT_SERVER_STREAM_TIMEOUT } from '../stream/tunnel-stream';
 import { QuickChannel } from './quick-channel';
+import { DESCRIBE_URL, PublishedUrls } from './description';
 import { RemoteClient } from './remote-client';
 import type { ClientHost, ResolvedServerOptions } from './client-host';
 import type {
@@ -128,6 +129,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   /** Spans, durations and the `vsoa.server.*` instruments: made at listen(), after the app set OpenTelemetry up. */
   private telemetry: RpcTelemetry | null = null;
   private metrics: ServerMetrics | null = null;
+  /** With `describe: true`: the info and published URLs its self-description lists. */
+  private description: { info: unknown; published: PublishedUrls } | null = null;
 
   constructor(options: VsoaServerOptions = {}) {
     super();
@@ -186,11 +189,13 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       subscriptionAdded: (cli, url) => this.subscribers.add(url, cli),
       subscriptionRemoved: (cli, url) => this.subscribers.delete(url, cli),
     };
+    if (options.describe) this.describeItself(options.info ?? { name: 'vsoa' });
   }
 
   /** Server info sent to clients in the handshake reply. */
   set info(info: unknown) {
     this.infoBytes = encodeParam(info, false);
+    if (this.description) this.description.info = info;
   }
 
   /**
@@ -354,6 +359,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     });
     this.counters.publishes++;
     this.counters.publishDeliveries += sent;
+    this.description?.published.add(url);
     return sent;
   }
 
@@ -429,6 +435,16 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
   }
 
   /** Waits until no client has a call in flight, or `timeout` ms. */
+  /** Answers GET at DESCRIBE_URL with the commands served and the URLs published on. */
+  private describeItself(info: unknown): void {
+    const description = { info, published: new PublishedUrls() };
+    this.description = description;
+    this.command(DESCRIBE_URL, (cli, req) => {
+      const commands = this.router.patterns().filter((url) => url !== DESCRIBE_URL);
+      cli.reply(req.seqno, { param: description.published.describe(description.info, commands) });
+    });
+  }
+
   private drain(timeout: number): Promise<void> {
     if (timeout <= 0 || this.pendingCalls() === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {

@@ -85,6 +85,12 @@ export interface VsoaServerOptions {
   maxCallsInFlight?: number;
   /** Stream tunnels one client may have open or waiting; `createStream` refuses more. Default 64. */
   maxStreamsPerClient?: number;
+  /**
+   * Answer GET at DESCRIBE_URL (`/.vsoa/describe`) with the commands this server serves and the
+   * URLs it has published on, for tools such as `vsoa ui`. Default false: VSOA servers do not
+   * describe themselves, and a deployed service may not want to.
+   */
+  describe?: boolean;
   logger?: VsoaLogger;
 }
 
