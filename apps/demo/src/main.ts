@@ -18,8 +18,8 @@ VSOA demo up:  vsoa://${HOST}:${VSOA_PORT}   http://${HOST}:${HTTP_PORT}
   curl -X PUT -H 'content-type: application/json' -d '{"on":true}' http://${HOST}:${HTTP_PORT}/light
   VSOA: GET/SET /light, /echo; datagrams on /sensor/...; subscribe /light for changes;
         GET /file answers with a stream tunnel carrying a file
-  npx vsoa ping vsoa://${HOST}:${VSOA_PORT}    npx vsoa call vsoa://${HOST}:${VSOA_PORT}/light   (after npm run build)
-  npx vsoa ui vsoa://${HOST}:${VSOA_PORT}      a web page to call, watch and chart it (after npm run build)
+  npx vsoa ping vsoa://${HOST}:${VSOA_PORT}    npx vsoa call vsoa://${HOST}:${VSOA_PORT}/light
+  npx vsoa ui vsoa://${HOST}:${VSOA_PORT}      a web page to call, watch and chart it
 ${
   PROXY
     ? `  gateway: ${Object.entries(PROXY)
