@@ -38,7 +38,8 @@ beforeAll(async () => {
   explorer = new CliProcess(cli.main, ['ui', vsoaUrl, '--port', '0']);
   [, pageUrl] = await explorer.waitForLine('stdout', /^VSOA Explorer: (http:\/\/127\.0\.0\.1:\d+\/)$/);
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-});
+  // Compiling the CLI and starting Chromium take seconds on a busy machine.
+}, 90_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -116,6 +117,16 @@ it('says why when a call fails, and keeps working', async () => {
   await page.fill('#call-param', '{not json');
   await page.click('#call');
   await expectText(page, '#problem', 'param is not JSON');
+});
+
+it('refuses a bad command line with a usage error, and explains itself', async () => {
+  const bad = await new CliProcess(cli.main, ['ui', '--port', '70000']).exit();
+  expect(bad).toMatchObject({ code: 2, stderr: 'vsoa ui: --port must be at most 65535, got 70000\n' });
+  const extra = await new CliProcess(cli.main, ['ui', 'vsoa://127.0.0.1:1', 'more']).exit();
+  expect(extra).toMatchObject({ code: 2, stderr: 'vsoa ui: unexpected argument "more"\n' });
+  const help = await new CliProcess(cli.main, ['ui', '--help']).exit();
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: vsoa ui \[vsoa:\/\/HOST:PORT \| vsoa:\/\/NAME\]/);
 });
 
 /** Waits until the element's text contains `text`. */

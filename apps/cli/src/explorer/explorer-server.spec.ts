@@ -3,7 +3,8 @@
  * and that a fast publisher reaches the page as a bounded stream of batches.
  */
 import { request } from 'node:http';
-import { VsoaServer } from '@vsoa/core';
+import { PositionServer, VsoaServer } from '@vsoa/core';
+import type { ConnectOptions } from '@vsoa/core';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
 import { ExplorerServer } from './explorer-server';
 import { ExplorerSession } from './explorer-session';
@@ -19,8 +20,8 @@ async function startVsoa(): Promise<{ server: VsoaServer; url: string }> {
   return { server, url: `vsoa://127.0.0.1:${server.address()!.port}` };
 }
 
-async function startExplorer(): Promise<{ session: ExplorerSession; base: string }> {
-  const session = new ExplorerSession({ timeout: 3000, pingInterval: 60_000 });
+async function startExplorer(connect?: ConnectOptions): Promise<{ session: ExplorerSession; base: string }> {
+  const session = new ExplorerSession({ connect, timeout: 3000, pingInterval: 60_000 });
   const explorer = new ExplorerServer(session);
   const base = await explorer.listen({ port: 0 });
   teardowns.push(
@@ -189,6 +190,30 @@ it('starts a page that opens late from the state and the URLs seen so far', asyn
     ['state', expect.objectContaining({ state: 'connected', subscriptions: ['/'] })],
     ['topics', expect.objectContaining({ updates: [expect.objectContaining({ url: '/early', count: 1, param: { v: 7 } })] })],
   ]);
+});
+
+it('finds a service by name through a position server, and connects to vsoa://name', async () => {
+  const { server } = await startVsoa();
+  const entry = { name: 'spec', addr: '127.0.0.1', port: server.address()!.port, domain: 2 as const, security: false };
+  const position = new PositionServer({ table: { spec: entry } });
+  await position.listen({ host: '127.0.0.1', port: 0 });
+  teardowns.push(() => position.close());
+  const lookup = {
+    env: { VSOA_POS_SERVER: `127.0.0.1:${position.address()!.port}` },
+    posFile: '/nonexistent',
+    sources: ['position' as const],
+    retryInterval: 100,
+  };
+  const { base } = await startExplorer({ lookup });
+
+  expect(await post(base, 'lookup', { name: 'spec' })).toEqual({ status: 200, json: entry });
+  const unknown = await post(base, 'lookup', { name: 'nobody' });
+  expect(unknown).toEqual({ status: 502, json: { error: { code: 'SERVER_NOT_FOUND', message: expect.stringMatching(/^not found/) } } });
+  expect((await post(base, 'connect', { url: 'vsoa://spec' })).json).toMatchObject({
+    state: 'connected',
+    target: 'vsoa://spec',
+    info: { name: 'spec' },
+  });
 });
 
 function rawPost(port: number, host: string, type: string, body: string): Promise<number> {
