@@ -3,10 +3,15 @@
  * the official one on the front, our server and the official one behind, real sockets.
  */
 import { EventEmitter, once } from 'node:events';
+import { AddressInfo, connect, createServer as createNetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import * as vsoa from 'vsoa';
-import { VsoaClient, VsoaProxy, VsoaServer, VsoaStatus } from '@vsoa/core';
-import type { RemoteClient } from '@vsoa/core';
+import { encodePacket, Flag, PacketType, VsoaClient, VsoaProxy, VsoaServer, VsoaStatus } from '@vsoa/core';
+import type { RemoteClient, VsoaLogger } from '@vsoa/core';
+import { disposeTestPki, makeTestPki } from '../helpers/certs';
 import { nextEvent } from '../helpers/events';
+import { FakeServer, handshakeReply } from '../helpers/fake-server';
 import { closeOfficial, startOfficial } from '../helpers/official-server';
 import { readDigest, writeRandom } from '../helpers/stream-data';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -39,8 +44,8 @@ async function startUpstream(
   return { server, port: server.address()!.port, datagrams, calls };
 }
 
-async function startProxy(upstreamPort: number): Promise<{ proxy: VsoaProxy; port: number }> {
-  const proxy = new VsoaProxy({ info: { name: 'gateway' } });
+async function startProxy(upstreamPort: number, logger?: VsoaLogger): Promise<{ proxy: VsoaProxy; port: number }> {
+  const proxy = new VsoaProxy({ info: { name: 'gateway' }, logger });
   proxy.command('/local', (cli, req) => cli.reply(req.seqno, { param: 'served by the proxy' }));
   proxy.add('/car', `vsoa://${HOST}:${upstreamPort}`, { reconnDelay: 50, keepalive: 500, callTimeout: 3000 });
   teardowns.push(() => proxy.close());
@@ -208,5 +213,405 @@ describe('VsoaProxy interop: official client → our proxy → official server',
     client.datagram('/car/horn', { param: { long: true } });
     await firstDatagram;
     expect(datagrams).toEqual([['/horn', { long: true }]]);
+  });
+});
+
+/** A logger that keeps its lines and emits each as 'debug' / 'warn'. */
+class RecordingLogger extends EventEmitter implements VsoaLogger {
+  readonly debugs: string[] = [];
+  readonly warnings: string[] = [];
+  debug(message: string): void {
+    this.debugs.push(message);
+    this.emit('debug', message);
+  }
+  warn(message: string): void {
+    this.warnings.push(message);
+    this.emit('warn', message);
+  }
+}
+
+/** The next debug line of `logger` that starts with `start`. */
+async function debugLine(logger: RecordingLogger, start: string, ms = 2000): Promise<string> {
+  const seen = logger.debugs.find((m) => m.startsWith(start));
+  if (seen !== undefined) return seen;
+  const [line] = await nextEvent<[string]>(logger, 'debug', (m) => m.startsWith(start), ms);
+  return line;
+}
+
+/** Every (un)subscribe an upstream's clients send, as '+/url' and '-/url', in order of arrival. */
+function watchSubscriptions(server: VsoaServer): { log: string[]; seen: (entry: string) => Promise<void> } {
+  const log: string[] = [];
+  const events = new EventEmitter();
+  const record = (entries: string[]): void => {
+    for (const entry of entries) {
+      log.push(entry);
+      events.emit('entry', entry);
+    }
+  };
+  const watch = (cli: RemoteClient): void => {
+    cli.on('subscribe', (urls) => record(urls.map((url) => `+${url}`)));
+    cli.on('unsubscribe', (urls) => record((urls ?? ['(all)']).map((url) => `-${url}`)));
+  };
+  server.clients().forEach(watch);
+  server.on('client', (cli, connected) => connected && watch(cli));
+  return {
+    log,
+    seen: async (entry) => {
+      if (!log.includes(entry)) await nextEvent<[string]>(events, 'entry', (e) => e === entry, 2000);
+    },
+  };
+}
+
+/** Waits until the proxy's link to the upstream of `prefix` is up. */
+async function linked(proxy: VsoaProxy, prefix: string): Promise<void> {
+  const link = proxy.upstream(prefix)!;
+  if (!link.connected) await once(link, 'connect');
+}
+
+/** A proxy listening on 127.0.0.1 with `routes` (prefix → upstream port), every link up. */
+async function proxyWith(
+  routes: Array<[string, number]>,
+  options: { logger?: VsoaLogger; tls?: TlsOptions; upstreamTls?: ConnectionOptions } = {},
+): Promise<{ proxy: VsoaProxy; port: number }> {
+  const proxy = new VsoaProxy({ info: { name: 'gateway' }, logger: options.logger });
+  teardowns.push(() => proxy.close());
+  for (const [prefix, port] of routes) proxy.add(prefix, `vsoa://${HOST}:${port}`, { reconnDelay: 50, tls: options.upstreamTls });
+  await proxy.listen({ host: HOST, port: 0, tls: options.tls });
+  for (const [prefix] of routes) await linked(proxy, prefix);
+  return { proxy, port: proxy.address()!.port };
+}
+
+/** A port nothing listens on (it did a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An upstream with stream commands: '/hold' opens a tunnel and says 'hello'; '/bogus' names a tunnel nobody listens on. */
+async function startStreamUpstream(): Promise<{ port: number; held: EventEmitter }> {
+  const server = new VsoaServer({ info: { name: 'streams' } });
+  const held = new EventEmitter();
+  server.command('/hold', async (cli, req) => {
+    const stream = await server.createStream({ client: cli });
+    cli.reply(req.seqno, undefined, { tunid: stream.tunid });
+    await once(stream, 'connect');
+    stream.write('hello');
+    stream.resume();
+    held.emit('held', stream);
+  });
+  const nobody = await closedPort();
+  server.command('/bogus', (cli, req) => cli.reply(req.seqno, undefined, { tunid: nobody }));
+  await server.listen({ host: HOST, port: 0 });
+  teardowns.push(() => server.close());
+  return { port: server.address()!.port, held };
+}
+
+/** Resolves when `stream` has closed; rejects after `ms`. */
+function closed(stream: Duplex | Socket, ms = 2000): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return nextEvent(stream, 'close', () => true, ms).then(() => undefined);
+}
+
+describe('VsoaProxy routing details', () => {
+  it('leaves a command of its own under exactly prefix/ alone, and says whether a route was deleted', async () => {
+    const upstream = await startUpstream();
+    const proxy = new VsoaProxy({ info: { name: 'gateway' } });
+    teardowns.push(() => proxy.close());
+    proxy.command('/car/', (cli, req) => cli.reply(req.seqno, { param: `local ${req.url}` }));
+    proxy.add('/car', `vsoa://${HOST}:${upstream.port}`);
+    await proxy.listen({ host: HOST, port: 0 });
+    await linked(proxy, '/car');
+    const client = await ourClient(proxy.address()!.port);
+    expect((await client.fetch('/car/echo')).payload.param).toBe('local /car/echo');
+    expect(proxy.delete('/bus')).toBe(false);
+    expect(proxy.prefixes()).toEqual(['/car']);
+    expect(() => proxy.add('car', 'vsoa://127.0.0.1:1')).toThrow(`proxy prefix must be like '/car': "car"`);
+    // Deleting the route leaves that command in place too.
+    expect(proxy.delete('/car')).toBe(true);
+    expect(proxy.prefixes()).toEqual([]);
+    expect((await client.fetch('/car/echo')).payload.param).toBe('local /car/echo');
+  });
+
+  it('closes its upstream links when it closes', async () => {
+    const upstream = await startUpstream();
+    const { proxy } = await proxyWith([['/car', upstream.port]]);
+    const link = proxy.upstream('/car')!;
+    expect(upstream.server.clients()).toHaveLength(1);
+    const gone = nextEvent<[RemoteClient, boolean]>(upstream.server, 'client', (_cli, connected) => !connected, 2000);
+    await proxy.close();
+    await gone;
+    expect(link.connected).toBe(false);
+    expect(upstream.server.clients()).toHaveLength(0);
+  });
+
+  it('routes datagrams by the longest prefix, the prefix itself as /, with or without a param', async () => {
+    const upstream = await startUpstream();
+    // Longest not first nor last: the first match and the last match are both wrong somewhere.
+    const { port } = await proxyWith([
+      ['/car/engine', upstream.port],
+      ['/car', upstream.port],
+      ['/car/engine/oil', upstream.port],
+    ]);
+    const client = await ourClient(port);
+    const seen: Array<[string, unknown, number | undefined]> = [];
+    const arrived = new Promise<void>((resolve) =>
+      upstream.server.on('datagram', (_cli, url, payload) => {
+        seen.push([url, payload.param, payload.data?.length]);
+        if (seen.length === 5) resolve();
+      }),
+    );
+    client.datagram('/car/engine/rpm', { param: 1 });
+    client.datagram('/car/engine/oil/level', { param: 2 });
+    client.datagram('/car/door', { param: 3 });
+    client.datagram('/car', { param: 4 });
+    client.datagram('/car/engine/horn', { data: DATA });
+    await arrived;
+    expect(seen.sort()).toEqual([
+      ['/', '4', undefined],
+      ['/door', '3', undefined],
+      ['/horn', undefined, DATA.length],
+      ['/level', '2', undefined],
+      ['/rpm', '1', undefined],
+    ]);
+  });
+
+  it('republishes the upstream root as the prefix itself, to a client subscribed to exactly the prefix', async () => {
+    const upstream = await startUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]]);
+    const subs = watchSubscriptions(upstream.server);
+    const client = await ourClient(port);
+    await client.subscribe('/car');
+    await subs.seen('+/');
+    const got = nextEvent<[string, unknown]>(client, 'message');
+    upstream.server.publish('/', { param: '1' });
+    const [url, payload] = await got;
+    expect(url).toBe('/car');
+    expect(payload).toEqual({ param: 1 });
+  });
+
+  it('subscribes the whole upstream for a wider subscription, and nothing for one outside every route', async () => {
+    const upstream = await startUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]]);
+    const subs = watchSubscriptions(upstream.server);
+    const client = await ourClient(port);
+    await client.subscribe('/bus/x');
+    await client.subscribe('/car/last');
+    await subs.seen('+/last');
+    expect(subs.log).toEqual(['+/last']);
+    const wide = await ourClient(port);
+    await wide.subscribe('/');
+    await subs.seen('+/');
+    expect(subs.log).toEqual(['+/last', '+/']);
+    const got = nextEvent<[string, unknown]>(wide, 'message');
+    upstream.server.publish('/speed', { param: '5' });
+    expect((await got)[0]).toBe('/car/speed');
+  });
+
+  it('subscribes an upstream URL once however many clients want it, and keeps it while one does', async () => {
+    const upstream = await startUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]]);
+    const subs = watchSubscriptions(upstream.server);
+    const first = await ourClient(port);
+    const second = await ourClient(port);
+    await first.subscribe('/car/speed');
+    await subs.seen('+/speed');
+    await second.subscribe('/car/speed');
+    await second.subscribe('/car/rpm');
+    await subs.seen('+/rpm');
+    expect(subs.log).toEqual(['+/speed', '+/rpm']);
+    // A subscribed client that leaves: what nobody else wants is unsubscribed upstream.
+    await first.subscribe('/car/only-first');
+    await subs.seen('+/only-first');
+    await first.close();
+    await subs.seen('-/only-first');
+    expect(subs.log).toEqual(['+/speed', '+/rpm', '+/only-first', '-/only-first']);
+  });
+
+  it('republishes a quick publish quick', async () => {
+    const upstream = await startUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]]);
+    const subs = watchSubscriptions(upstream.server);
+    const client = await ourClient(port);
+    await client.subscribe('/car/q');
+    await subs.seen('+/q');
+    const got = nextEvent<[string, unknown, boolean]>(client, 'message');
+    upstream.server.publish('/q', { param: '1' }, { quick: true });
+    expect(await got).toEqual(['/car/q', { param: 1 }, true]);
+  });
+
+  it('subscribes an upstream that comes up later to what clients asked for meanwhile', async () => {
+    const logger = new RecordingLogger();
+    const upstreamPort = await closedPort();
+    const proxy = new VsoaProxy({ info: { name: 'gateway' }, logger });
+    teardowns.push(() => proxy.close());
+    proxy.add('/car', `vsoa://${HOST}:${upstreamPort}`, { reconnDelay: 50 });
+    await proxy.listen({ host: HOST, port: 0 });
+    // The failed connects are logged, under the route.
+    expect(await debugLine(logger, 'proxy /car: ')).toMatch(/^proxy \/car: \S/);
+    const client = await ourClient(proxy.address()!.port);
+    await client.subscribe('/car/speed');
+    const upstream = await startUpstream(upstreamPort);
+    const subs = watchSubscriptions(upstream.server);
+    await subs.seen('+/speed');
+    // While the upstream was down the proxy did not try to subscribe it (and fail).
+    expect(logger.debugs.filter((m) => m.startsWith('proxy subscribe'))).toEqual([]);
+    const got = nextEvent<[string, unknown]>(client, 'message');
+    upstream.server.publish('/speed', { param: '7' });
+    expect(await got).toEqual(['/car/speed', { param: 7 }, false]);
+  });
+
+  it('logs the subscriptions an upstream refuses', async () => {
+    const logger = new RecordingLogger();
+    const upstream = new VsoaServer({ info: { name: 'tight' }, maxSubscriptions: 1 });
+    await upstream.listen({ host: HOST, port: 0 });
+    teardowns.push(() => upstream.close());
+    const { port } = await proxyWith([['/car', upstream.address()!.port]], { logger });
+    const subs = watchSubscriptions(upstream);
+    const client = await ourClient(port);
+    await client.subscribe('/car/a');
+    await subs.seen('+/a');
+    await client.subscribe('/car/b');
+    // 6 is NO_MEMORY, what a server answers past maxSubscriptions.
+    expect(await debugLine(logger, 'proxy subscribe /b: ')).toBe('proxy subscribe /b: subscribe /b failed with status NO_MEMORY (6)');
+  });
+
+  it('logs an unsubscribe the upstream refuses', async () => {
+    const logger = new RecordingLogger();
+    // A hand-written upstream that accepts subscriptions and answers every unsubscribe ARGUMENTS (2).
+    const fake = new FakeServer((packet, socket) => {
+      const reply = (status: number): boolean =>
+        socket.write(encodePacket({ type: packet.type, flags: Flag.REPLY, status, seqno: packet.seqno }));
+      if (packet.type === PacketType.SERVINFO) socket.write(handshakeReply(packet.seqno, 1));
+      else if (packet.type === PacketType.SUBSCRIBE || packet.type === PacketType.PINGECHO) reply(0);
+      else if (packet.type === PacketType.UNSUBSCRIBE) reply(2);
+    });
+    teardowns.push(() => fake.close());
+    const { port } = await proxyWith([['/car', await fake.listen()]], { logger });
+    const client = await ourClient(port);
+    await client.subscribe('/car/a');
+    await client.unsubscribe('/car/a');
+    expect(await debugLine(logger, 'proxy unsubscribe /a: ')).toBe('proxy unsubscribe /a: unsubscribe /a failed with status ARGUMENTS (2)');
+  });
+});
+
+describe('VsoaProxy failures on the way', () => {
+  it('logs an upstream call that fails, and does not try one while the upstream is down', async () => {
+    const logger = new RecordingLogger();
+    const upstream = await startUpstream();
+    const { port } = await startProxy(upstream.port, logger);
+    const client = await ourClient(port);
+    const arrived = once(upstream.calls, 'never');
+    const pending = client.fetch('/car/never');
+    await arrived;
+    await upstream.server.close();
+    expect((await pending).status).toBe(VsoaStatus.PROXY);
+    expect(await debugLine(logger, 'proxy /car/never: ')).toMatch(/^proxy \/car\/never: \S/);
+    expect((await client.fetch('/car/echo')).status).toBe(VsoaStatus.PROXY);
+    expect(logger.debugs.filter((m) => m.startsWith('proxy /car/echo'))).toEqual([]);
+  });
+
+  it('ends the stream it opened when the upstream tunnel cannot be reached', async () => {
+    const logger = new RecordingLogger();
+    const upstream = await startStreamUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]], { logger });
+    const client = await ourClient(port);
+    const reply = await client.fetch('/car/bogus');
+    expect(reply.tunid).toBeGreaterThan(0);
+    expect(await debugLine(logger, 'proxy stream /car/bogus: ')).toMatch(/ECONNREFUSED/);
+    // The tunnel the proxy offered is gone with it.
+    const stream = client.createStream(reply.tunid);
+    stream.on('error', () => undefined);
+    await closed(stream);
+  });
+
+  it('ends the upstream tunnel when its client resets the stream', async () => {
+    const logger = new RecordingLogger();
+    const upstream = await startStreamUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]], { logger });
+    const client = await ourClient(port);
+    const held = nextEvent<[Duplex]>(upstream.held, 'held');
+    const reply = await client.fetch('/car/hold');
+    const socket = connect({ host: HOST, port: reply.tunid });
+    socket.on('error', () => undefined);
+    await nextEvent(socket, 'data');
+    const [far] = await held;
+    socket.resetAndDestroy();
+    await closed(far);
+    expect(await debugLine(logger, 'proxy stream /car/hold: ')).toMatch(/ECONNRESET/);
+  });
+
+  it('ends the upstream tunnel when its client does not come in 5 s', async () => {
+    const upstream = await startStreamUpstream();
+    const { port } = await proxyWith([['/car', upstream.port]]);
+    const client = await ourClient(port);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'hrtime'] });
+    try {
+      const held = nextEvent<[Duplex]>(upstream.held, 'held');
+      await client.fetch('/car/hold');
+      const [far] = await held;
+      // Closed with 'hello' unread by the proxy's end: it may come as a reset.
+      far.on('error', () => undefined);
+      const farClosed = closed(far, 60_000);
+      jest.advanceTimersByTime(4_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(far.destroyed).toBe(false);
+      jest.advanceTimersByTime(1);
+      await farClosed;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('lets only the caller take the stream it opened', async () => {
+    const upstream = await startStreamUpstream();
+    const { proxy, port } = await proxyWith([['/car', upstream.port]]);
+    const client = await ourClient(port);
+    const reply = await client.fetch('/car/hold');
+    // Another address of this machine comes first: turned away, and given nothing.
+    const intruder = connect({ host: HOST, port: reply.tunid, localAddress: '127.0.0.2' });
+    let stolen = 0;
+    intruder.on('data', (chunk: Buffer) => (stolen += chunk.length));
+    intruder.on('error', () => undefined);
+    await closed(intruder);
+    expect(stolen).toBe(0);
+    expect(proxy.counters.streamsRefused).toBe(1);
+    const stream = client.createStream(reply.tunid);
+    const [chunk] = await nextEvent<[Buffer]>(stream, 'data');
+    expect(chunk.toString()).toBe('hello');
+    stream.destroy();
+  });
+
+  describe('over TLS', () => {
+    afterAll(() => disposeTestPki());
+
+    it('logs a quick datagram that cannot go quick to a TLS upstream', async () => {
+      const pki = await makeTestPki();
+      const logger = new RecordingLogger();
+      const upstream = new VsoaServer({ info: { name: 'tls' } });
+      await upstream.listen({ host: HOST, port: 0, tls: { key: pki.server.key, cert: pki.server.cert } });
+      teardowns.push(() => upstream.close());
+      const { port } = await proxyWith([['/sec', upstream.address()!.port]], { logger, upstreamTls: { ca: pki.ca } });
+      const client = await ourClient(port);
+      client.datagram('/sec/x', { param: 1 }, { quick: true });
+      expect(await debugLine(logger, 'proxy datagram /sec/x: ')).toMatch(/clear text/);
+    });
+
+    it('logs a quick publish that cannot go quick on a TLS proxy', async () => {
+      const pki = await makeTestPki();
+      const logger = new RecordingLogger();
+      const upstream = await startUpstream();
+      const { port } = await proxyWith([['/car', upstream.port]], { logger, tls: { key: pki.server.key, cert: pki.server.cert } });
+      const subs = watchSubscriptions(upstream.server);
+      const client = new VsoaClient({ timeout: 5000 });
+      teardowns.push(() => client.close());
+      await client.connect(`vsoa://${HOST}:${port}`, { tls: { ca: pki.ca } });
+      await client.subscribe('/car/q');
+      await subs.seen('+/q');
+      upstream.server.publish('/q', { param: '1' }, { quick: true });
+      expect(await debugLine(logger, 'proxy publish /car/q: ')).toMatch(/clear text/);
+    });
   });
 });

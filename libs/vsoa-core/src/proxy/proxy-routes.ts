@@ -20,6 +20,8 @@ interface Upstream {
   prefix: string;
   client: VsoaClient;
   callTimeout: number;
+  /** Whether the route registered `prefix/` (not when a command of the server's own was there). */
+  ownsCommand: boolean;
 }
 
 /**
@@ -59,13 +61,14 @@ export class ProxyRoutes {
     this.delete(route);
     const { callTimeout, ...robot } = options;
     const client = new VsoaClient({ raw: true, logger: this.logger });
-    const upstream: Upstream = { prefix: route, client, callTimeout: callTimeout ?? 10_000 };
+    const ownsCommand = !this.server.hasCommand(`${route}/`);
+    const upstream: Upstream = { prefix: route, client, callTimeout: callTimeout ?? 10_000, ownsCommand };
     this.upstreams.set(route, upstream);
     client.on('message', (path, payload, quick) => this.forwardPublish(upstream, path, payload, quick));
     client.on('connect', () => this.queueReconcile());
     client.on('connectError', (error) => this.logger.debug(`proxy ${route}: ${error.message}`));
     client.robot(url, robot);
-    if (!this.server.hasCommand(`${route}/`)) {
+    if (ownsCommand) {
       this.server.command(`${route}/`, (cli, req, payload) => this.forwardCall(upstream, cli, req, payload), { rawParam: true });
     }
     this.queueReconcile();
@@ -77,7 +80,7 @@ export class ProxyRoutes {
     const upstream = this.upstreams.get(route);
     if (!upstream) return false;
     this.upstreams.delete(route);
-    this.server.removeCommand(`${route}/`);
+    if (upstream.ownsCommand) this.server.removeCommand(`${route}/`);
     void upstream.client.close();
     return true;
   }
