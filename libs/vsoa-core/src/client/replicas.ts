@@ -75,6 +75,8 @@ export class VsoaReplicas extends EventEmitter<VsoaReplicasEvents> {
     this.name = parseVsoaUrl(url).host;
     this.robotOptions = robot;
     await this.resolve();
+    // Closed during the first lookup: nothing to follow.
+    if (this.closed) return;
     this.refresher = setInterval(() => {
       this.resolve().catch((error: Error) => {
         this.logger.warn(`replicas of ${this.name}: lookup failed: ${error.message}`);

@@ -1,4 +1,4 @@
-import { PositionEntry, PositionQuery, toPositionEntry } from './position-types';
+import { AF_INET, AF_INET6, PositionEntry, PositionQuery, toPositionEntry } from './position-types';
 
 /** Entries by lower-cased name; a name may have one entry per address family. */
 export type PositionTable = Map<string, PositionEntry[]>;
@@ -34,9 +34,13 @@ export function parsePositionTable(text: string, source: string): PositionTable 
   return table;
 }
 
-/** The entry answering a query: of the family asked for, else the first one. */
+/**
+ * The entry answering a query: of the family asked for, else the first one. A domain that names
+ * no family (absent, or the seed's -1) asks for any, as in `PositionServer`.
+ */
 export function answerQuery(table: PositionTable, query: PositionQuery): PositionEntry | null {
   const entries = table.get(query.name.toLowerCase());
   if (!entries || entries.length === 0) return null;
-  return (query.domain === undefined ? entries[0] : entries.find((e) => e.domain === query.domain)) ?? null;
+  const family = query.domain === AF_INET || query.domain === AF_INET6 ? query.domain : undefined;
+  return (family === undefined ? entries[0] : entries.find((e) => e.domain === family)) ?? null;
 }

@@ -7,8 +7,10 @@ import type { VsoaLogger } from '../logger';
 import { collectUntil, nextEvent } from '../../../../test/helpers/events';
 import {
   AF_UNSPEC,
+  DEFAULT_POSITION_FILE,
   DEFAULT_POSITION_PORT,
   lookup,
+  lookupPosition,
   LookupOptions,
   parsePositionFile,
   parsePositionServerList,
@@ -31,9 +33,10 @@ afterEach(async () => {
 });
 
 /** A logger that keeps what it is told. */
-function recordingLogger(): VsoaLogger & { warnings: string[] } {
+function recordingLogger(): VsoaLogger & { warnings: string[]; debugs: string[] } {
   const warnings: string[] = [];
-  return { warnings, debug: () => undefined, warn: (message) => warnings.push(message) };
+  const debugs: string[] = [];
+  return { warnings, debugs, debug: (message) => debugs.push(message), warn: (message) => warnings.push(message) };
 }
 
 async function startServer(options: PositionServerOptions = {}, host = HOST): Promise<{ server: PositionServer; port: number }> {
@@ -475,5 +478,349 @@ describe('position server lists', () => {
       { host: '10.0.0.3', port: 54 },
     ]);
     expect(invalid).toEqual(['bad line here', 'name 54']);
+  });
+});
+
+describe('PositionServer: arguments, entries and sockets', () => {
+  it('refuses null, with INVALID_ARGUMENT saying what it takes', () => {
+    expect(() => new PositionServer(null as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'PositionServer takes an onquery function or an options object' }),
+    );
+  });
+
+  it('says which entry set() refuses and why', () => {
+    const server = new PositionServer();
+    expect(() => server.set('svc', { addr: 'example.com', port: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'position entry "svc": address "example.com" is not an IP address' }),
+    );
+  });
+
+  it('deletes the entry of one domain only, and says whether there was one', async () => {
+    const { server, port } = await startServer({
+      table: [
+        { name: 'svc', addr: '127.0.0.1', port: 1 },
+        { name: 'svc', addr: '::1', port: 2 },
+      ],
+    });
+    expect(server.delete('svc', 10)).toBe(true);
+    expect(server.delete('svc', 10)).toBe(false);
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":10}'))).toEqual({});
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":2}'))).toMatchObject({ port: 1 });
+    expect(server.delete('SVC', 2)).toBe(true);
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc"}'))).toEqual({});
+    expect(server.delete('svc')).toBe(false);
+  });
+
+  it('answers the entry of domain 2 when the IPv6 one comes first', async () => {
+    const { port } = await startServer({
+      table: [
+        { name: 'svc', addr: '::1', port: 2 },
+        { name: 'svc', addr: '127.0.0.1', port: 1 },
+      ],
+    });
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":2}'))).toMatchObject({ addr: '127.0.0.1', port: 1, domain: 2 });
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc"}'))).toMatchObject({ addr: '::1', domain: 10 });
+  });
+
+  it('binds the host and port asked for, and every IPv4 address by default', async () => {
+    const probe = await udpSocket();
+    const wanted = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    teardowns.pop();
+    const { server } = await startServer({}, HOST);
+    expect(server.address()).toMatchObject({ address: HOST });
+    const fixed = new PositionServer();
+    teardowns.push(() => fixed.close());
+    await fixed.listen({ host: HOST, port: wanted });
+    expect(fixed.address()).toEqual({ address: HOST, family: 'IPv4', port: wanted });
+    const any = new PositionServer();
+    teardowns.push(() => any.close());
+    await any.listen();
+    expect(any.address()).toMatchObject({ address: '0.0.0.0' });
+  });
+
+  it('rejects listen() on a port taken, and can listen again afterwards', async () => {
+    const { port } = await startServer();
+    const second = new PositionServer();
+    teardowns.push(() => second.close());
+    await expect(second.listen({ host: HOST, port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(second.address()).toBeNull();
+    await second.listen({ host: HOST, port: 0 });
+    expect(second.address()?.port).toBeGreaterThan(0);
+  });
+
+  it('says why listen() is refused', async () => {
+    const { server } = await startServer();
+    await expect(server.listen({ host: HOST })).rejects.toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'position server is already listening' }),
+    );
+    const binding = new PositionServer();
+    const listening = binding.listen({ host: HOST });
+    await binding.close();
+    await expect(listening).rejects.toThrow(expect.objectContaining({ code: 'CLOSED', message: 'position server closed while binding' }));
+  });
+
+  it('reads a null domain as none, and says why each bad query is ignored', async () => {
+    const { server, port } = await startServer({ table: { svc: SVC } });
+    const tooBig = JSON.stringify({ name: 'svc', pad: 'x'.repeat(2100) });
+    const bad = ['null', '[{"name":"svc"}]', '5', '{"name":5}', '{"name":"svc","domain":"2"}', tooBig];
+    let seen = 0;
+    const reasons = collectUntil<[string]>(server, 'malformed', () => ++seen === bad.length);
+    const socket = await udpSocket();
+    for (const text of bad) socket.send(text, port, HOST);
+    expect((await reasons).map(([reason]) => reason)).toEqual([
+      'not a JSON object',
+      'not a JSON object',
+      'not a JSON object',
+      'no name',
+      'domain is not a number',
+      `too big (${tooBig.length} bytes)`,
+    ]);
+    expect(JSON.parse(await rawQuery(port, '{"name":"svc","domain":null}'))).toEqual(SVC);
+  });
+
+  it('takes a reply of undefined as unknown, without a warning', async () => {
+    const logger = recordingLogger();
+    const { port } = await startServer({ onquery: (_query, reply) => reply(undefined as never), logger });
+    expect(await rawQuery(port, '{"name":"svc"}')).toBe('{}');
+    expect(logger.warnings).toEqual([]);
+  });
+
+  it('logs a second reply at debug level, and does not reply again for a hook that throws after replying', async () => {
+    const logger = recordingLogger();
+    const twice = await startServer({
+      onquery: (query, reply) => {
+        reply({ ...SVC, name: query.name });
+        reply(null);
+      },
+      logger,
+    });
+    expect(JSON.parse(await rawQuery(twice.port, '{"name":"svc"}'))).toEqual(SVC);
+    expect(logger.debugs).toEqual(['position query "svc": second reply ignored']);
+
+    const quiet = recordingLogger();
+    const thrower = await startServer({
+      onquery: (query, reply) => {
+        reply({ ...SVC, name: query.name });
+        throw new Error('after the reply');
+      },
+      logger: quiet,
+    });
+    expect(JSON.parse(await rawQuery(thrower.port, '{"name":"svc"}'))).toEqual(SVC);
+    expect(quiet.warnings).toEqual(['position query "svc": onquery failed: after the reply']);
+    expect(quiet.debugs).toEqual([]);
+    expect(thrower.server.counters).toMatchObject({ answered: 1, unknown: 0 });
+  });
+
+  it('drops a reply that comes after close()', async () => {
+    let later: ((entry: PositionEntry | null) => void) | undefined;
+    const { server, port } = await startServer({ onquery: (_query, reply) => (later = reply) });
+    const socket = await udpSocket();
+    const asked = nextEvent(server, 'query');
+    socket.send('{"name":"svc"}', port, HOST);
+    await asked;
+    await server.close();
+    expect(() => later!(SVC)).not.toThrow();
+    expect(server.counters).toEqual({ queries: 1, answered: 0, unknown: 0, malformed: 0 });
+  });
+});
+
+describe('lookup: what it says when it fails', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vsoa-pos-fail-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function unknownServer(host = HOST): Promise<number> {
+    return (await startServer({}, host)).port;
+  }
+
+  it('reads /etc/vsoa.pos by default', () => {
+    if (process.platform !== 'win32') expect(DEFAULT_POSITION_FILE).toBe('/etc/vsoa.pos');
+  });
+
+  it('names the server of VSOA_POS_SERVER that does not know the name, and no missing file', async () => {
+    const port = await unknownServer();
+    const error = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: `${HOST}:${port}` } }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: ${HOST}:${port} does not know the name`);
+  });
+
+  it('names the servers of the file alone when VSOA_POS_SERVER is unset', async () => {
+    const port = await unknownServer();
+    const file = join(dir, 'one.pos');
+    await writeFile(file, `${HOST} ${port}\n`);
+    const error = await lookup('svc', { ...ISOLATED, posFile: file }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: ${HOST}:${port} does not know the name`);
+  });
+
+  it('names an IPv6 server in brackets', async () => {
+    const port = await unknownServer('::1');
+    setPositionServer('::1', port);
+    const error = await lookup('svc', ISOLATED).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: [::1]:${port} does not know the name`);
+  });
+
+  it('says a file that cannot be read is unreadable, after the servers of VSOA_POS_SERVER', async () => {
+    const port = await unknownServer();
+    const error = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: `${HOST}:${port}` }, posFile: dir }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `position lookup of "svc" failed: ${HOST}:${port} does not know the name; ${dir} unreadable (EISDIR: illegal operation on a directory, read)`,
+    );
+    const alone = await lookup('svc', { ...ISOLATED, posFile: dir }).catch((e: unknown) => e);
+    expect((alone as Error).message).toBe(
+      `position lookup of "svc" failed: no position server configured (setPositionServer() not called, VSOA_POS_SERVER unset, ` +
+        `${dir} unreadable (EISDIR: illegal operation on a directory, read))`,
+    );
+  });
+
+  it('says a file without a valid line has none, and warns about each bad line and entry', async () => {
+    const logger = recordingLogger();
+    const file = join(dir, 'bad.pos');
+    await writeFile(file, '# nothing here\n  not-an-address 54  \n');
+    const error = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: ' nowhere ' }, posFile: file, logger }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toBe(
+      `position lookup of "svc" failed: no position server configured (setPositionServer() not called, ` +
+        `VSOA_POS_SERVER has no valid entry, ${file} has no valid line)`,
+    );
+    expect(logger.warnings).toEqual(['VSOA_POS_SERVER: ignoring bad entry "nowhere"', `${file}: ignoring bad line "not-an-address 54"`]);
+  });
+
+  it('takes a VSOA_POS_SERVER of blanks as unset', async () => {
+    const error = await lookup('svc', { ...ISOLATED, env: { VSOA_POS_SERVER: '   ' } }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('(setPositionServer() not called, VSOA_POS_SERVER unset, ');
+  });
+
+  it('says a server that does not answer its only query did not', async () => {
+    const fake = await FakePositionServer.start();
+    setPositionServer(HOST, fake.port);
+    const error = await lookup('svc', { ...ISOLATED, tries: 1, retryInterval: 50 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: ${HOST}:${fake.port} did not answer 1 query within 50 ms`);
+    expect(fake.queries).toEqual(['{"name":"svc"}']);
+  });
+
+  it('says a closed port is unreachable', async () => {
+    const closed = await udpSocket();
+    const port = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    teardowns.pop();
+    setPositionServer(HOST, port);
+    const error = await lookup('svc', { ...ISOLATED, retryInterval: 2000 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: ${HOST}:${port} is unreachable: recvmsg ECONNREFUSED`);
+  });
+
+  it('says a query that cannot be sent could not be, at once', async () => {
+    const fake = await FakePositionServer.start();
+    setPositionServer(HOST, fake.port);
+    const error = await lookup('x'.repeat(70_000), { ...ISOLATED, retryInterval: 2000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SERVER_NOT_FOUND' });
+    expect((error as Error).message).toMatch(new RegExp(`: ${HOST}:${fake.port} cannot be sent to: send EMSGSIZE$`));
+  });
+
+  it('says a server that cannot be reached, such as the broadcast address, could not be', async () => {
+    setPositionServer('255.255.255.255', 54);
+    const error = await lookup('svc', { ...ISOLATED, retryInterval: 2000 }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^position lookup of "svc" failed: 255\.255\.255\.255:54 cannot be reached: connect EACCES/);
+  });
+
+  it('reads an empty answer as "unknown", as the official client does', async () => {
+    const fake = await FakePositionServer.start((self, _query, from) => self.send(from, ''));
+    setPositionServer(HOST, fake.port);
+    const error = await lookup('svc', { ...ISOLATED, retryInterval: 2000 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`position lookup of "svc" failed: ${HOST}:${fake.port} does not know the name`);
+  });
+
+  it('bounds the warnings of a flood of bad answers', async () => {
+    const logger = recordingLogger();
+    const fake = await FakePositionServer.start((self, _query, from) => {
+      for (let i = 0; i < 15; i++) self.send(from, 'garbage');
+      self.send(from, JSON.stringify(SVC));
+    });
+    setPositionServer(HOST, fake.port);
+    await expect(lookup('svc', { ...ISOLATED, logger })).resolves.toEqual(SVC);
+    expect(logger.warnings.length).toBeGreaterThan(0);
+    expect(logger.warnings.length).toBeLessThan(15);
+  });
+});
+
+describe('lookup and setPositionServer: arguments', () => {
+  it('says what is wrong with a position server set in code', () => {
+    expect(() => setPositionServer('localhost', 54)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'position server host must be an IP address: "localhost"' }),
+    );
+    expect(() => setPositionServer(HOST, 0)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'bad position server port: 0' }),
+    );
+    expect(() => setPositionServer(HOST, 65536)).toThrow(VsoaError);
+    expect(() => setPositionServer(HOST, undefined as never)).toThrow(VsoaError);
+    // Brackets come off only as a pair.
+    expect(() => setPositionServer('[1.2.3.45', 54)).toThrow(VsoaError);
+    expect(() => setPositionServer('11.2.3.4]', 54)).toThrow(VsoaError);
+    expect(() => setPositionServer(HOST, 1)).not.toThrow();
+    expect(() => setPositionServer('[::1]', 65535)).not.toThrow();
+  });
+
+  it('says what is wrong with the name and options of a lookup', async () => {
+    for (const name of ['', 5 as never]) {
+      await expect(lookupPosition(name, ISOLATED)).rejects.toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'lookup needs a non-empty name' }),
+      );
+    }
+    await expect(lookup('svc', { ...ISOLATED, domain: 3 as never })).rejects.toThrow(
+      expect.objectContaining({ message: 'lookup domain must be 2, 10 or -1 (any), not 3' }),
+    );
+    await expect(lookup('svc', { ...ISOLATED, tries: 1.5 })).rejects.toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'lookup tries must be a positive integer: 1.5' }),
+    );
+    await expect(lookup('svc', { ...ISOLATED, retryInterval: 0 })).rejects.toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'lookup retryInterval must be a positive number of ms: 0' }),
+    );
+  });
+
+  it("asks for any family with the literal -1, as the seed's vsoa.lookup(name, -1)", async () => {
+    const { port } = await startServer({ table: [{ name: 'svc', addr: '::1', port: 3006 }] });
+    setPositionServer(HOST, port);
+    await expect(lookup('svc', { ...ISOLATED, domain: -1 })).resolves.toMatchObject({ addr: '::1' });
+  });
+});
+
+describe('position server lists: edge cases', () => {
+  it('reads lines split by LF or CRLF, fields by any run of blanks', () => {
+    expect(parsePositionFile('10.0.0.1 1\n10.0.0.2\t \t2\r\n[::1] 3')).toEqual([
+      { host: '10.0.0.1', port: 1 },
+      { host: '10.0.0.2', port: 2 },
+      { host: '::1', port: 3 },
+    ]);
+  });
+
+  it('refuses a line with more than an address and a port, a port not in decimal, or half a bracket pair', () => {
+    const invalid: string[] = [];
+    const text = [
+      '10.0.0.1 54 extra',
+      '  10.0.0.1 0x50  ',
+      '10.0.0.1 1e3',
+      '10.0.0.1 123456',
+      '[1.2.3.45 54',
+      '11.2.3.4] 54',
+      '10.0.0.1 1',
+    ].join('\n');
+    expect(parsePositionFile(text, (line) => invalid.push(line))).toEqual([{ host: '10.0.0.1', port: 1 }]);
+    expect(invalid).toEqual(['10.0.0.1 54 extra', '10.0.0.1 0x50', '10.0.0.1 1e3', '10.0.0.1 123456', '[1.2.3.45 54', '11.2.3.4] 54']);
+  });
+
+  it('refuses list entries with text around the brackets or a port not in decimal', () => {
+    const invalid: string[] = [];
+    const servers = parsePositionServerList('x[::1]:99,[::1]:1:2,1.2.3.4:0x50,1.2.3.4:1e3,1.2.3.4: 80,1.2.3.4:1,[::1]:65535', (entry) =>
+      invalid.push(entry),
+    );
+    expect(servers).toEqual([
+      { host: '1.2.3.4', port: 1 },
+      { host: '::1', port: 65535 },
+    ]);
+    expect(invalid).toEqual(['x[::1]:99', '[::1]:1:2', '1.2.3.4:0x50', '1.2.3.4:1e3', '1.2.3.4: 80']);
   });
 });
