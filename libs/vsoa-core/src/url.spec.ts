@@ -1,4 +1,4 @@
-import { SubscriptionSet, urlMatches, UrlRouter } from './url';
+import { isValidUrl, SubscriptionSet, urlMatches, UrlRouter } from './url';
 
 describe('urlMatches (subscription and prefix rules of the reference)', () => {
   it.each([
@@ -16,7 +16,29 @@ describe('urlMatches (subscription and prefix rules of the reference)', () => {
   });
 });
 
+describe('isValidUrl', () => {
+  it('takes a non-empty string starting with /, and nothing else', () => {
+    expect(['/', '/a', '/a/b/'].map(isValidUrl)).toEqual([true, true, true]);
+    expect(['', 'a', 'a/', ' /a', 1, null, undefined].map(isValidUrl)).toEqual([false, false, false, false, false, false, false]);
+  });
+});
+
 describe('SubscriptionSet', () => {
+  it('has() tells exact subscriptions and prefixes apart; delete() and clear() forget them', () => {
+    const set = new SubscriptionSet();
+    set.add('/a/');
+    set.add('/b');
+    expect([set.has('/a/'), set.has('/a'), set.has('/b'), set.has('/b/')]).toEqual([true, false, true, false]);
+    set.delete('/b');
+    expect(set.has('/b')).toBe(false);
+    expect(set.matches('/b')).toBe(false);
+    expect(set.size).toBe(1);
+    set.clear();
+    expect(set.size).toBe(0);
+    expect(set.values()).toEqual([]);
+    expect(set.matches('/a/x')).toBe(false);
+  });
+
   it('matches exact and prefix subscriptions and forgets deleted ones', () => {
     const set = new SubscriptionSet();
     set.add('/a/');
@@ -44,6 +66,25 @@ describe('UrlRouter', () => {
     expect(router.find('/zzz')?.value).toBe('default');
     router.delete('/');
     expect(router.find('/zzz')).toBeUndefined();
+  });
+
+  it('counts its patterns, and deletes an exact one without touching the prefix of the same name', () => {
+    const router = new UrlRouter<string>();
+    router.set('/a', 'exact');
+    router.set('/a/', 'prefix');
+    router.set('/b', 'other');
+    expect(router.size).toBe(3);
+    expect(router.delete('/a')).toBe(true);
+    expect(router.delete('/a')).toBe(false);
+    expect(router.size).toBe(2);
+    // '/a' now falls to the prefix that covers it.
+    expect(router.find('/a')).toEqual({ pattern: '/a/', value: 'prefix' });
+    expect(router.delete('/a/')).toBe(true);
+    expect(router.find('/a')).toBeUndefined();
+    expect(router.size).toBe(1);
+    expect(router.patterns()).toEqual(['/b']);
+    router.set('/c/', 'prefix');
+    expect(router.patterns().sort()).toEqual(['/b', '/c/']);
   });
 });
 

@@ -51,6 +51,64 @@ describe('WorkQueue', () => {
     expect(ran).toEqual(['after']);
   });
 
+  it('logs a failed job as a warning by default, naming what it threw', async () => {
+    const warnings: string[] = [];
+    const queue = new WorkQueue({ logger: { debug: () => undefined, warn: (message) => warnings.push(message) } });
+    queue.add(() => {
+      throw new Error('device busy');
+    });
+    queue.add(() => Promise.reject('not an Error'));
+    await queue.idle();
+    expect(warnings).toEqual(['work queue job failed: device busy', 'work queue job failed: not an Error']);
+  });
+
+  it('idle() resolves at once on a queue with nothing to do', async () => {
+    const queue = new WorkQueue();
+    const first = await Promise.race([
+      queue.idle().then(() => 'idle'),
+      new Promise((resolve) => setImmediate(() => resolve('still waiting'))),
+    ]);
+    expect(first).toBe('idle');
+  });
+
+  it('removeAll drops the waiting jobs named, keeps the others in order, and says how many it dropped', async () => {
+    const queue = new WorkQueue();
+    const hold = gate();
+    const ran: string[] = [];
+    const job = (name: string) => (): number => ran.push(name);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(job);
+    const blocker = (): Promise<void> => hold.promise;
+    queue.add(blocker);
+    for (const j of [a, b, c, d]) queue.add(j);
+    await Promise.resolve();
+    // The running job is not waiting: it is neither dropped nor counted.
+    expect(queue.removeAll(new Set([b, d, blocker]))).toBe(2);
+    expect(queue.size).toBe(2);
+    expect(queue.isRunning(blocker)).toBe(true);
+    expect(queue.isRunning(a)).toBe(false);
+    hold.open();
+    await queue.idle();
+    expect(ran).toEqual(['a', 'c']);
+  });
+
+  it('clear drops every waiting job; the running one finishes', async () => {
+    const queue = new WorkQueue();
+    const hold = gate();
+    const ran: string[] = [];
+    queue.add(async () => {
+      await hold.promise;
+      ran.push('running');
+    });
+    queue.add(() => ran.push('waiting 1'));
+    queue.add(() => ran.push('waiting 2'));
+    await Promise.resolve();
+    queue.clear();
+    expect(queue.size).toBe(0);
+    hold.open();
+    await queue.idle();
+    expect(ran).toEqual(['running']);
+  });
+
   it('addIfAbsent, has and remove work on waiting jobs', async () => {
     const queue = new WorkQueue();
     const hold = gate();

@@ -207,6 +207,13 @@ describe('PacketParser rejects bad input', () => {
     expect(parseDatagram(lying, MAX_QUICK_PACKET_LENGTH)).toBeNull();
     expect(parseDatagram(Buffer.concat([ok, Buffer.alloc(70000)]), MAX_QUICK_PACKET_LENGTH)).toBeNull();
   });
+
+  it('parseDatagram accepts a datagram of exactly the cap, and refuses one byte more', () => {
+    const packet = encodePacket({ type: PacketType.DATAGRAM, url: '/d', data: Buffer.alloc(100) });
+    expect(packet).toHaveLength(124);
+    expect(parseDatagram(packet, 124)).toMatchObject({ type: PacketType.DATAGRAM, url: '/d' });
+    expect(parseDatagram(packet, 123)).toBeNull();
+  });
 });
 
 describe('encodePacket', () => {

@@ -33,7 +33,6 @@ export class VsoaServerStream extends TunnelStream {
     this.listener = tunnel.tls
       ? this.tlsListener(tunnel.tls)
       : createNetServer(TUNNEL_SOCKET_OPTIONS, (socket) => this.offer(socket, true));
-    this.listener.on('error', (error) => this.destroy(error));
   }
 
   /** @internal Opens the tunnel listener; resolves once it listens and `tunid` is known. */
@@ -44,6 +43,8 @@ export class VsoaServerStream extends TunnelStream {
       listener.once('error', reject);
       listener.listen({ host: tunnel.host, port: 0, exclusive: true }, () => {
         listener.off('error', reject);
+        // Only now: a failed listen rejects, and must not also emit 'error' on a stream nobody holds.
+        listener.on('error', (error) => stream.destroy(error));
         resolve();
       });
     }).catch((error: Error) => {
