@@ -116,12 +116,19 @@ describe('per-client bounds', () => {
     const [cli] = server.clients();
     const first = await server.createStream({ client: cli, timeout: 5000 });
     await server.createStream({ client: cli, timeout: 5000 });
-    await expect(server.createStream({ client: cli })).rejects.toMatchObject({ code: 'LIMIT', status: VsoaStatus.NO_MEMORY });
+    await expect(server.createStream({ client: cli })).rejects.toMatchObject({
+      code: 'LIMIT',
+      status: VsoaStatus.NO_MEMORY,
+      message: `client ${cli.id} has 2 stream tunnels open or waiting (maxStreamsPerClient)`,
+    });
     expect(server.counters.streamLimitHits).toBe(1);
     const closed = once(first, 'close');
     first.destroy();
     await closed;
     await expect(server.createStream({ client: cli, timeout: 5000 })).resolves.toBeDefined();
+    // One closed, one opened: the client is at its limit again.
+    await expect(server.createStream({ client: cli })).rejects.toMatchObject({ code: 'LIMIT' });
+    expect(server.counters.streamLimitHits).toBe(2);
     expect(client.connected).toBe(true);
   });
 
@@ -176,8 +183,9 @@ describe('TLS against hostile clients', () => {
     return server;
   }
 
-  it('closes a TLS 1.2 connection that tries to renegotiate', async () => {
-    const server = await tlsServer();
+  it('closes a TLS 1.2 connection that tries to renegotiate, and says why', async () => {
+    const warnings: string[] = [];
+    const server = await tlsServer({ logger: { debug: () => undefined, warn: (message) => warnings.push(message) } });
     const pki = await makeTestPki();
     const socket = tlsConnect({
       host: '127.0.0.1',
@@ -193,6 +201,7 @@ describe('TLS against hostile clients', () => {
     (socket as TLSSocket).renegotiate({}, () => undefined);
     await closed;
     expect(server.counters.tlsHandshakeFailures).toBe(1);
+    expect(warnings).toEqual([expect.stringMatching(/^client \d+ \(127\.0\.0\.1\) closed: TLS renegotiation is refused$/)]);
   });
 
   it('closes a TCP connection that never starts TLS within the handshake timeout', async () => {

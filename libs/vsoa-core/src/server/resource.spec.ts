@@ -49,8 +49,18 @@ describe('server.resource', () => {
     const messages: string[] = [];
     client.on('message', (url, payload) => messages.push(`${url}=${JSON.stringify(payload.param)}`));
     expect((await client.fetch('/dimmer', { method: 'SET', payload: { param: 500 } })).status).toBe(VsoaStatus.ARGUMENTS);
-    expect((await client.fetch('/dimmer', { method: 'SET' })).status).toBe(VsoaStatus.ARGUMENTS);
+    expect(await client.fetch('/dimmer', { method: 'SET' })).toMatchObject({
+      status: VsoaStatus.ARGUMENTS,
+      payload: { param: { error: 'SET needs a param' } },
+    });
+    expect(await client.fetch('/light', { method: 'SET' })).toMatchObject({
+      status: VsoaStatus.ARGUMENTS,
+      payload: { param: { error: 'SET needs a param' } },
+    });
     expect((await client.fetch('/light', { method: 'SET', payload: { param: 'on' } })).status).toBe(VsoaStatus.ARGUMENTS);
+    // Neither null nor an array is an object whose keys could be merged.
+    expect((await client.fetch('/light', { method: 'SET', payload: { param: Buffer.from('null') } })).status).toBe(VsoaStatus.ARGUMENTS);
+    expect((await client.fetch('/light', { method: 'SET', payload: { param: [true] } })).status).toBe(VsoaStatus.ARGUMENTS);
     const marker = nextEvent(client, 'message', (url) => url === '/dimmer');
     expect((await client.fetch('/dimmer', { method: 'SET', payload: { param: 80 } })).payload.param).toBe(80);
     await marker;
@@ -61,12 +71,15 @@ describe('server.resource', () => {
 
   it('never merges __proto__, constructor or prototype: the state keeps its prototype', async () => {
     // As the bytes arrive from a hostile client: JSON.parse makes "__proto__" an own key.
-    const hostile = Buffer.from('{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}},"on":true}');
+    const hostile = Buffer.from(
+      '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"polluted":true}},"prototype":{"x":1},"on":true}',
+    );
     const reply = await client.fetch('/light', { method: 'SET', payload: { param: hostile } });
     expect(reply.status).toBe(0);
     expect(Object.getPrototypeOf(light)).toBe(Object.prototype);
     expect((light as { isAdmin?: unknown }).isAdmin).toBeUndefined();
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(light).sort()).toEqual(['brightness', 'on']);
     expect(light.on).toBe(true);
   });
 });
