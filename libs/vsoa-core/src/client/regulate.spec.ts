@@ -1,6 +1,6 @@
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
-import { collectUntil } from '../../../../test/helpers/events';
+import { collectUntil, nextEvent } from '../../../../test/helpers/events';
 
 describe('client.regulate', () => {
   let server: VsoaServer;
@@ -15,6 +15,7 @@ describe('client.regulate', () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await client.close();
     await server.close();
   });
@@ -60,5 +61,31 @@ describe('client.regulate', () => {
   it('refuses a bad interval or URL', () => {
     expect(() => client.regulate('/x', 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => client.regulate('x', 10)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('hands on what it held back at the next tick, and drops it when the client closes', async () => {
+    // Fake time for the regulator's ticks; the sockets stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'hrtime'] });
+    client.regulate('/sensor/', 1000);
+    const delivered: unknown[] = [];
+    client.on('message', (url, payload) => {
+      if (url === '/sensor/a') delivered.push(payload.param);
+    });
+    /** Publishes `param` on '/sensor/a' and waits until the client has it (the marker behind it came). */
+    const held = async (param: number): Promise<void> => {
+      const marker = nextEvent(client, 'message', (url) => url === '/other');
+      server.publish('/sensor/a', { param });
+      server.publish('/other', { param: 'marker' });
+      await marker;
+    };
+    await held(1);
+    expect(delivered).toEqual([]);
+    jest.advanceTimersByTime(1000);
+    expect(delivered).toEqual([1]);
+
+    await held(2);
+    await client.close();
+    jest.advanceTimersByTime(5000);
+    expect(delivered).toEqual([1]);
   });
 });
