@@ -144,4 +144,28 @@ describe('errors in a hybrid app, set up as the guide shows', () => {
       await bare.close();
     }
   });
+
+  it('given the HTTP adapter by hand, answers an HTTP route as Nest does, and a VSOA call with the status', async () => {
+    @Module({ imports: [VsoaModule.forRoot({ host: '127.0.0.1', port: 0 })], controllers: [LightController] })
+    class HandModule {}
+    const hand = await NestFactory.create(HandModule, { logger: false });
+    hand.useGlobalFilters(new VsoaExceptionFilter(hand.getHttpAdapter()));
+    hand.connectMicroservice({ strategy: hand.get(VsoaServerStrategy) }, { inheritAppConfig: true });
+    const other = new VsoaClient({ timeout: 3000 });
+    try {
+      await hand.startAllMicroservices();
+      await hand.listen(0, '127.0.0.1');
+      const response = await fetch(`${await hand.getUrl()}/bug`);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ statusCode: 500, message: 'Internal server error' });
+      await other.connect(`vsoa://127.0.0.1:${hand.get(VsoaServerStrategy).unwrap().address()!.port}`);
+      expect(await other.fetch('/bug')).toMatchObject({
+        status: VsoaStatus.NO_RESPONDING,
+        payload: { param: { error: 'the lamp driver crashed' } },
+      });
+    } finally {
+      await other.close();
+      await hand.close();
+    }
+  });
 });

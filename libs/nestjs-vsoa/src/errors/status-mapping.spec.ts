@@ -83,6 +83,36 @@ describe('the reply a failed handler gives', () => {
     expect(errorToReply({ message: ['a', 3] })).toMatchObject({ message: 'Internal error' });
   });
 
+  it('keeps out of the param the keys that became the status and the message', () => {
+    expect(errorToReply(new RpcException({ statusCode: 403, message: 'nope', user: 'x' }))).toEqual({
+      status: 5,
+      message: 'nope',
+      param: { user: 'x', error: 'nope' },
+    });
+    expect(errorToReply({ status: 131, message: 'jammed', axis: 2 })).toEqual({
+      status: 131,
+      message: 'jammed',
+      param: { axis: 2, error: 'jammed' },
+    });
+    // Only a plain object lends its fields: an Error's own properties stay out.
+    expect(errorToReply(Object.assign(new Error('broke'), { secret: 'k' }))).toEqual({
+      status: 4,
+      message: 'broke',
+      param: { error: 'broke' },
+    });
+  });
+
+  it('takes an HTTP status only from a number statusCode, and an HTTP body only with both getStatus and getResponse', () => {
+    expect(errorToReply({ statusCode: '404', message: 'as text' })).toMatchObject({ status: 4 });
+    expect(errorToReply({ statusCode: 404, message: 'as number' })).toMatchObject({ status: 3 });
+    expect(errorToReply({ getStatus: () => 404, message: 'half an HttpException' })).toEqual({
+      status: 4,
+      message: 'half an HttpException',
+      param: { getStatus: expect.any(Function), error: 'half an HttpException' },
+    });
+    expect(errorToReply({ getResponse: () => ({ a: 1 }), message: 'other half' })).toMatchObject({ status: 4, message: 'other half' });
+  });
+
   it('gives only the status and the one line to errorToStatus', () => {
     expect(errorToStatus(new NotFoundException('gone'))).toEqual({ status: 3, message: 'gone' });
   });
@@ -97,5 +127,11 @@ describe('VsoaRpcError, the error ClientVsoa.send() fails with', () => {
     const error = VsoaRpcError.fromReply('/a', 5, { param: { error: 'no' } });
     expect(error).toMatchObject({ name: 'VsoaRpcError', code: 'STATUS', status: 5, payload: { param: { error: 'no' } } });
     expect(new VsoaRpcError(4, 'm').payload).toEqual({});
+    expect(VsoaRpcError.fromReply('/a', 2, { param: { message: 'first', error: 'second' } }).message).toBe('first');
+    expect(VsoaRpcError.fromReply('/a', 2, { param: { message: 7, error: ['e', 'f'] } }).message).toBe('e; f');
+    expect(VsoaRpcError.fromReply('/a', 4, { param: { error: 5 } }).message).toBe('/a failed with status NO_RESPONDING (4)');
+    expect(VsoaRpcError.fromReply('/a', 4, { param: { message: ['x', 1] } }).message).toBe('/a failed with status NO_RESPONDING (4)');
+    expect(VsoaRpcError.fromReply('/a', 4, { param: 'text' }).message).toBe('/a failed with status NO_RESPONDING (4)');
+    expect(VsoaRpcError.fromReply('/a', 4, {})).toBeInstanceOf(Error);
   });
 });

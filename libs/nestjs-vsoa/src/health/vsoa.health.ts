@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { VsoaClient, VsoaError, type ConnectOptions } from '@vsoa/core';
+import { VsoaClient, VsoaError, VsoaReplicas, type ConnectOptions } from '@vsoa/core';
 import { ClientVsoa } from '../client-vsoa';
 
 /** Options of a VSOA health check. */
@@ -85,14 +85,19 @@ async function probeUrl(url: string, options: VsoaHealthCheckOptions, timeout: n
   }
 }
 
-/** The core client behind a target that is not a URL. */
+/** The core client behind a target that is not a URL (with round-robin, the next linked replica's). */
 function linkOf(target: ClientVsoa | VsoaClient): VsoaClient {
   if (!(target instanceof ClientVsoa)) return target;
+  let link: VsoaClient | VsoaReplicas;
   try {
-    return target.unwrap();
+    link = target.unwrap<VsoaClient | VsoaReplicas>();
   } catch {
     throw new VsoaError('NOT_CONNECTED', 'ClientVsoa not connected yet');
   }
+  if (!(link instanceof VsoaReplicas)) return link;
+  const replica = link.pick();
+  if (!replica) throw new VsoaError('NOT_CONNECTED', 'no replica of the ClientVsoa is linked');
+  return replica;
 }
 
 function describe(error: unknown): VsoaHealthDown {
