@@ -9,7 +9,9 @@ module.exports = {
   ...base,
   roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/apps/position'],
   // A mutant that breaks the protocol leaves callers waiting: give up on a test sooner than the
-  // suite's 20 s, so such a mutant costs seconds, not minutes.
+  // suite's 20 s, so such a mutant costs seconds, not minutes. Stryker's own time-out (timeoutMS in
+  // stryker/shared.mjs) is longer, so a hanging test fails here (killed) instead of Stryker
+  // restarting the whole runner (a time-out).
   testTimeout: 3000,
   testPathIgnorePatterns: [
     ...base.testPathIgnorePatterns,

@@ -73,6 +73,9 @@ for (const [lib, title] of LIBS) {
   }
   lines.push('', '</details>', '');
 }
-lines.push('¹ Mutants that do not compile (dropped by the TypeScript checker) or broke the test run itself.', '');
+lines.push(
+  '¹ Mutants that do not compile (dropped by the TypeScript checker), static ones skipped by `--ignoreStatic`, or ones that broke the test run itself.',
+  '',
+);
 writeFileSync(join(ROOT, 'docs', 'mutation-report.md'), lines.join('\n'));
 console.log(`docs/mutation-report.md: ${scores.join(', ')}`);

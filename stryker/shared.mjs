@@ -23,7 +23,8 @@ export function mutationConfig(lib, thresholds, tests) {
     // Stryker gives half of these to TypeScript checkers, idle once every mutant is checked: this
     // leaves two test runners, one per core.
     concurrency: 4,
-    timeoutMS: 3000,
+    // Above the 3 s a test gets in jest.mutation.config.js: see there.
+    timeoutMS: 6000,
     tempDirName: `.stryker-tmp/${lib}`,
     cleanTempDir: true,
   };

@@ -1424,7 +1424,8 @@ describe('VsoaServer under bad input (raw TCP and UDP)', () => {
         `fuzz seed 0x${SEED.toString(16)}: ${tp.conns + ts.conns} connections, ${total} packets; ` +
           `plain ${JSON.stringify(tp.outcomes)}, secured ${JSON.stringify(ts.outcomes)}`,
       );
-    });
+      // Thousands of connections: seconds of work, more under mutation testing's coverage counters.
+    }, 20_000);
   });
 
   describe('random UDP datagrams to the server port', () => {

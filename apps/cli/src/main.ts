@@ -10,7 +10,16 @@ import { streamCommand } from './commands/stream';
 import { subCommand } from './commands/sub';
 import { uiCommand } from './commands/ui';
 
-const COMMANDS: Command[] = [callCommand, subCommand, datagramCommand, pingCommand, lookupCommand, positionCommand, streamCommand, uiCommand];
+const COMMANDS: Command[] = [
+  callCommand,
+  subCommand,
+  datagramCommand,
+  pingCommand,
+  lookupCommand,
+  positionCommand,
+  streamCommand,
+  uiCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -65,7 +65,7 @@ describe('streams', () => {
     ]);
     expect(gotDown).toEqual(down);
     expect(gotUp).toEqual(up);
-  });
+  }, 20_000); // 128 MiB through loopback: seconds, more under mutation testing's coverage counters.
 
   it('runs 8 streams in parallel on one client, each with its own bytes', async () => {
     const pairs = await Promise.all(Array.from({ length: 8 }, () => openPair()));
@@ -130,7 +130,7 @@ describe('streams', () => {
     // A late reader gets every byte.
     const [sent, got] = await Promise.all([sending, readDigest(clientEnd)]);
     expect(got).toEqual(sent);
-  });
+  }, 20_000); // 48 MiB against a slow reader: seconds under mutation testing.
 
   it("emits 'timeout' and closes when nobody connects in time", async () => {
     const serverSide = nextEvent<[VsoaServerStream]>(opened, 'stream');
