@@ -15,6 +15,7 @@ import { FakeServer, handshakeReply } from '../helpers/fake-server';
 import { closeOfficial, startOfficial } from '../helpers/official-server';
 import { readDigest, writeRandom } from '../helpers/stream-data';
 import { teardownsAfterEach } from '../helpers/teardowns';
+import { RecordingLogger } from '../helpers/recording-logger';
 
 const HOST = '127.0.0.1';
 const DATA = Buffer.from([0, 1, 2, 0xff]);
@@ -215,20 +216,6 @@ describe('VsoaProxy interop: official client → our proxy → official server',
     expect(datagrams).toEqual([['/horn', { long: true }]]);
   });
 });
-
-/** A logger that keeps its lines and emits each as 'debug' / 'warn'. */
-class RecordingLogger extends EventEmitter implements VsoaLogger {
-  readonly debugs: string[] = [];
-  readonly warnings: string[] = [];
-  debug(message: string): void {
-    this.debugs.push(message);
-    this.emit('debug', message);
-  }
-  warn(message: string): void {
-    this.warnings.push(message);
-    this.emit('warn', message);
-  }
-}
 
 /** The next debug line of `logger` that starts with `start`. */
 async function debugLine(logger: RecordingLogger, start: string, ms = 2000): Promise<string> {

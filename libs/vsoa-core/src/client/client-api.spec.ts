@@ -4,7 +4,6 @@
  * 127.0.0.1; odd servers are hand-written (test/helpers/fake-server.ts).
  */
 import { createSocket, Socket as UdpSocket } from 'node:dgram';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Flag, PacketType } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
@@ -14,6 +13,7 @@ import { VsoaClient } from './client';
 import { nextEvent } from '../../../../test/helpers/events';
 import { FakeServer, handshakeReply } from '../../../../test/helpers/fake-server';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 const teardowns = teardownsAfterEach();
 
@@ -22,15 +22,6 @@ const TCP_CAP = 262144;
 const UDP_CAP = 65507;
 /** Every packet has a 20-byte header; the total is padded to a multiple of 4. */
 const HEADER = 20;
-
-class TestLogger extends EventEmitter implements VsoaLogger {
-  readonly debugs: string[] = [];
-  debug(message: string): void {
-    this.debugs.push(message);
-    this.emit('debug', message);
-  }
-  warn(): void {}
-}
 
 function newClient(options?: ConstructorParameters<typeof VsoaClient>[0]): VsoaClient {
   const client = new VsoaClient(options);
@@ -340,7 +331,7 @@ describe('VsoaClient: what reaches the user', () => {
     const { url, socket } = await fakeServer((p, s) => {
       if (p.type === PacketType.SUBSCRIBE) s.write(reply(p));
     });
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     await client.connect(url);
     await client.subscribe('/p');

@@ -4,32 +4,17 @@
  * 127.0.0.1 with port 0; servers that misbehave are hand-written (test/helpers/fake-server.ts).
  */
 import { createSocket, Socket as UdpSocket } from 'node:dgram';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Flag, PacketType, VsoaStatus } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
-import type { VsoaLogger } from '../logger';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
 import { nextEvent } from '../../../../test/helpers/events';
 import { FakeServer, handshakeReply } from '../../../../test/helpers/fake-server';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 const teardowns = teardownsAfterEach();
-
-/** A logger that keeps what it is told and emits it as 'debug' / 'warn' events. */
-class TestLogger extends EventEmitter implements VsoaLogger {
-  readonly debugs: string[] = [];
-  readonly warns: string[] = [];
-  debug(message: string): void {
-    this.debugs.push(message);
-    this.emit('debug', message);
-  }
-  warn(message: string): void {
-    this.warns.push(message);
-    this.emit('warn', message);
-  }
-}
 
 function newClient(options?: ConstructorParameters<typeof VsoaClient>[0]): VsoaClient {
   const client = new VsoaClient(options);
@@ -194,7 +179,7 @@ describe('client link: UDP', () => {
       if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1, deadPort));
       if (p.type === PacketType.PINGECHO) s.write(encodePacket({ type: PacketType.PINGECHO, flags: Flag.REPLY, seqno: p.seqno }));
     });
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     await client.connect(`vsoa://127.0.0.1:${fake.port}`);
     const logged = nextEvent<[string]>(logger, 'debug', (message) => message.startsWith('client UDP error: '));
@@ -244,7 +229,7 @@ describe('client link: after the handshake', () => {
   it('closes on bytes that are not VSOA, warning why, and reports the protocol error', async () => {
     let socket!: Socket;
     const fake = await admitting((_p, s) => (socket = s));
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     await client.connect(`vsoa://127.0.0.1:${fake.port}`);
     const dropped = nextEvent<[Error | undefined]>(client, 'disconnect');
@@ -252,14 +237,14 @@ describe('client link: after the handshake', () => {
     socket.write(Buffer.alloc(20, 0x42));
     const [error] = await dropped;
     expect(error).toMatchObject({ code: 'BAD_MAGIC', message: 'bad magic byte 0x42' });
-    expect(logger.warns).toEqual(['closing: bad magic byte 0x42']);
+    expect(logger.warnings).toEqual(['closing: bad magic byte 0x42']);
     expect(client.connected).toBe(false);
   });
 
   it('logs a socket error at debug level and reports the link down', async () => {
     let socket!: Socket;
     const fake = await admitting((_p, s) => (socket = s));
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     await client.connect(`vsoa://127.0.0.1:${fake.port}`);
     const dropped = nextEvent(client, 'disconnect');

@@ -3,7 +3,6 @@
  * server or DNS SRV (every server in turn), an unknown name with a port as a plain DNS host
  * name. DNS is a real dnsmasq on 127.0.0.1 (test/helpers/dns-server.ts); servers are real.
  */
-import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VsoaLogger } from '../logger';
@@ -14,6 +13,7 @@ import { VsoaClient } from './client';
 import { DnsRecords, DnsServer } from '../../../../test/helpers/dns-server';
 import { FakeServer } from '../../../../test/helpers/fake-server';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 const HOST = '127.0.0.1';
 const teardowns = teardownsAfterEach();
@@ -26,14 +26,6 @@ const ISOLATED: LookupOptions = {
   tries: 1,
   dnsSearch: { domains: [] },
 };
-
-class TestLogger extends EventEmitter implements VsoaLogger {
-  readonly debugs: string[] = [];
-  debug(message: string): void {
-    this.debugs.push(message);
-  }
-  warn(): void {}
-}
 
 function newClient(logger?: VsoaLogger): VsoaClient {
   const client = new VsoaClient({ timeout: 3000, logger });
@@ -83,14 +75,14 @@ describe('connect: where a URL leads', () => {
       ],
       hosts: { 'one.svc.test': HOST, 'two.svc.test': HOST },
     });
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     await expect(newClient(logger).connect('vsoa://svc.test', { lookup: ISOLATED })).resolves.toBe('second');
     expect(logger.debugs).toEqual([expect.stringMatching(new RegExp(`^connect to ${HOST}:${dead} \\(vsoa://svc\\.test\\) failed: `))]);
   });
 
   it('logs nothing of its own when the one server of a URL fails: the error says it', async () => {
     const dead = await deadPort();
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     await expect(newClient(logger).connect(`vsoa://${HOST}:${dead}`)).rejects.toMatchObject({ code: 'CONNECT_ERROR' });
     expect(logger.debugs).toEqual([]);
   });

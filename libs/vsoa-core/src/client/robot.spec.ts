@@ -3,11 +3,9 @@
  * how it stops, when it pings, and what it re-subscribes. Sockets are real (127.0.0.1, port 0);
  * where time matters it runs on Jest's fake clock once the sockets are up.
  */
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Flag, PacketType } from '../protocol/constants';
 import { encodePacket, VsoaPacket } from '../protocol/packet';
-import type { VsoaLogger } from '../logger';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
 import { checkRobotOptions } from './robot';
@@ -15,22 +13,10 @@ import type { RobotOptions } from './types';
 import { nextEvent } from '../../../../test/helpers/events';
 import { FakeServer, handshakeReply } from '../../../../test/helpers/fake-server';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 const teardowns = teardownsAfterEach();
 afterEach(() => jest.useRealTimers());
-
-class TestLogger extends EventEmitter implements VsoaLogger {
-  readonly debugs: string[] = [];
-  readonly warns: string[] = [];
-  debug(message: string): void {
-    this.debugs.push(message);
-    this.emit('debug', message);
-  }
-  warn(message: string): void {
-    this.warns.push(message);
-    this.emit('warn', message);
-  }
-}
 
 /** Fake time for timers and Date; I/O callbacks, ticks and setImmediate stay real. */
 function fakeClock(): void {
@@ -134,7 +120,7 @@ describe('robot connect', () => {
 
   it('allows each attempt connTimeout ms, else timeout ms, reporting and logging each failure', async () => {
     const { url } = await fakeServer(() => undefined);
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     const failed = nextEvent<[Error]>(client, 'connectError');
     client.robot(url, { connTimeout: 60, timeout: 5000, reconnDelay: 10_000 });
@@ -177,7 +163,7 @@ describe('robot connect', () => {
     let hello!: () => void;
     const helloSeen = new Promise<void>((resolve) => (hello = resolve));
     const { url } = await fakeServer(() => hello());
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     const failures: Error[] = [];
     client.on('connectError', (error) => failures.push(error));
@@ -234,14 +220,14 @@ describe('robot pings', () => {
     const { url } = await fakeServer((p, s) => {
       if (p.type === PacketType.SERVINFO) s.write(handshakeReply(p.seqno, 1));
     });
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     const first = nextEvent(client, 'connect');
     client.robot(url, { keepalive: 50, pingTimeout: 50, pingLost: 2, reconnDelay: 10_000 });
     await first;
     const [error] = await nextEvent<[Error]>(client, 'disconnect', () => true, 3000);
     expect(error).toMatchObject({ code: 'TIMEOUT', message: '2 keepalive pings lost' });
-    expect(logger.warns).toEqual(['robot: 2 pings lost, dropping the link']);
+    expect(logger.warnings).toEqual(['robot: 2 pings lost, dropping the link']);
   });
 
   it('does not count a ping the closing link cut off as lost', async () => {
@@ -255,7 +241,7 @@ describe('robot pings', () => {
       }
       if (p.type === PacketType.PINGECHO) ping();
     });
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     fakeClock();
     const connected = nextEvent(client, 'connect');
@@ -269,7 +255,7 @@ describe('robot pings', () => {
     serverSide.destroy();
     await dropped;
     await flush();
-    expect(logger.warns).toEqual([]);
+    expect(logger.warnings).toEqual([]);
   });
 });
 
@@ -277,14 +263,14 @@ describe('robot re-subscribe', () => {
   it('re-subscribes after a reconnect, warning when the server refuses; with nothing to renew it sends nothing', async () => {
     let refuse = false;
     const { fake, url } = await friendlyServer(() => (refuse ? 3 : 0));
-    const logger = new TestLogger();
+    const logger = new RecordingLogger();
     const client = newClient({ logger });
     const first = nextEvent(client, 'connect');
     client.robot(url, { reconnDelay: 20 });
     await first;
     // Nothing subscribed yet: the connect sent no SUBSCRIBE, and nothing was warned about.
     await client.ping();
-    expect(logger.warns).toEqual([]);
+    expect(logger.warnings).toEqual([]);
     expect(fake.received.filter((p) => p.type === PacketType.SUBSCRIBE)).toEqual([]);
 
     await client.subscribe('/a');

@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { createSocket } from 'node:dgram';
 import { connect as netConnect, Socket } from 'node:net';
 import { encodePacket, Flag, PacketType, VsoaStatus } from '../index';
-import type { VsoaLogger } from '../logger';
 import type { VsoaPayload } from '../protocol/payload';
 import { VsoaClient } from '../client/client';
 import { VsoaServer } from './server';
@@ -11,34 +9,12 @@ import type { VsoaServerOptions } from './types';
 import { nextEvent } from '../../../../test/helpers/events';
 import { RawPeer } from '../../../../test/helpers/raw-peer';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
-
-/** A stand-in logger that keeps what it is told and emits each line, so a test can wait for one. */
-class LogRecorder extends EventEmitter implements VsoaLogger {
-  readonly warnings: string[] = [];
-  readonly debugs: string[] = [];
-
-  warn(message: string): void {
-    this.warnings.push(message);
-    this.emit('warn', message);
-  }
-
-  debug(message: string): void {
-    this.debugs.push(message);
-    this.emit('debug', message);
-  }
-
-  /** The next warning that contains `text` (one already logged counts). */
-  async warned(text: string, ms = 2000): Promise<string> {
-    const seen = this.warnings.find((m) => m.includes(text));
-    if (seen !== undefined) return seen;
-    return (await nextEvent<[string]>(this, 'warn', (m) => m.includes(text), ms))[0];
-  }
-}
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 /** The server's side of one client, as a connection brings it. */
 interface Connected {
   server: VsoaServer;
-  log: LogRecorder;
+  log: RecordingLogger;
   port: number;
 }
 
@@ -47,7 +23,7 @@ describe('RemoteClient', () => {
   const teardowns = teardownsAfterEach();
 
   async function start(options: VsoaServerOptions = {}): Promise<Connected> {
-    const log = new LogRecorder();
+    const log = new RecordingLogger();
     const server = new VsoaServer({ info: { name: 'rc' }, logger: log, ...options });
     server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
     await server.listen({ host: '127.0.0.1', port: 0 });

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
-import type { VsoaLogger } from '../logger';
 import { VsoaClient } from '../client/client';
 import { VsoaServer } from './server';
 import type { RemoteClient } from './remote-client';
@@ -10,27 +9,7 @@ import type { VsoaServerOptions } from './types';
 import { nextEvent } from '../../../../test/helpers/events';
 import { disposeTestPki, makeTestPki } from '../../../../test/helpers/certs';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
-
-/** A stand-in logger that keeps what it is told and emits each warning, so a test can wait for one. */
-class LogRecorder extends EventEmitter implements VsoaLogger {
-  readonly warnings: string[] = [];
-
-  warn(message: string): void {
-    this.warnings.push(message);
-    this.emit('warn', message);
-  }
-
-  debug(): void {
-    // not observed here
-  }
-
-  /** The next warning that contains `text` (one already logged counts). */
-  async warned(text: string, ms = 2000): Promise<string> {
-    const seen = this.warnings.find((m) => m.includes(text));
-    if (seen !== undefined) return seen;
-    return (await nextEvent<[string]>(this, 'warn', (m) => m.includes(text), ms))[0];
-  }
-}
+import { RecordingLogger } from '../../../../test/helpers/recording-logger';
 
 /** The backlog (Send-Q column of `ss -l`) of the TCP listener on `port`. */
 function listenBacklog(port: number): number {
@@ -43,8 +22,8 @@ describe('VsoaServer API', () => {
   const teardowns = teardownsAfterEach();
   afterAll(() => disposeTestPki());
 
-  async function start(options: VsoaServerOptions = {}): Promise<{ server: VsoaServer; log: LogRecorder; port: number }> {
-    const log = new LogRecorder();
+  async function start(options: VsoaServerOptions = {}): Promise<{ server: VsoaServer; log: RecordingLogger; port: number }> {
+    const log = new RecordingLogger();
     const server = new VsoaServer({ logger: log, ...options });
     server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
     await server.listen({ host: '127.0.0.1', port: 0 });
