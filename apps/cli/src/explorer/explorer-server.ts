@@ -41,24 +41,11 @@ type Action = (session: ExplorerSession, body: Record<string, unknown>) => unkno
 const ACTIONS: Record<string, Action> = {
   connect: (s, b) => s.connect(text(b.url, 'url'), optionalText(b.passwd)),
   disconnect: (s) => s.disconnect(),
-  call: (s, b) =>
-    s.call({
-      url: text(b.url, 'url'),
-      method: b.method === 'SET' ? 'SET' : 'GET',
-      param: b.param,
-      data: optionalText(b.data),
-      dataEncoding: b.dataEncoding === 'hex' ? 'hex' : 'text',
-    }),
+  call: (s, b) => s.call({ url: text(b.url, 'url'), method: b.method === 'SET' ? 'SET' : 'GET', param: b.param, ...pageData(b) }),
   subscribe: (s, b) => s.subscribe(text(b.url, 'url')),
   unsubscribe: (s, b) => s.unsubscribe(text(b.url, 'url')),
   datagram: (s, b) => ({
-    sent: s.datagram({
-      url: text(b.url, 'url'),
-      param: b.param,
-      data: optionalText(b.data),
-      dataEncoding: b.dataEncoding === 'hex' ? 'hex' : 'text',
-      quick: b.quick === true,
-    }),
+    sent: s.datagram({ url: text(b.url, 'url'), param: b.param, ...pageData(b), quick: b.quick === true }),
   }),
   ping: async (s) => ({ rtt: await s.ping() }),
   describe: (s) => s.describe(),
@@ -230,6 +217,11 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 function text(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw new PageRequestError(400, `${name} must be a non-empty string`);
   return value;
+}
+
+/** The data of a call or datagram, as the page sent it: text (the default) or hex. */
+function pageData(body: Record<string, unknown>): { data?: string; dataEncoding: 'text' | 'hex' } {
+  return { data: optionalText(body.data), dataEncoding: body.dataEncoding === 'hex' ? 'hex' : 'text' };
 }
 
 function optionalText(value: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DESCRIBE_URL, isValidUrl, lookup, statusName, VsoaClient, VsoaError } from '@vsoa/core';
+import { DESCRIBE_URL, lookup, statusName, VsoaClient, VsoaError } from '@vsoa/core';
 import type { ConnectOptions, LookupOptions, PositionEntry, VsoaPayload, VsoaServerDescription } from '@vsoa/core';
 import { describeError } from '../errors';
 import { FeedBatch, LiveFeed, LiveFeedOptions, TopicUpdate } from './live-feed';
@@ -153,9 +153,8 @@ export class ExplorerSession extends EventEmitter<ExplorerSessionEvents> {
 
   async call(request: CallRequest): Promise<CallResult> {
     const client = this.connected();
-    const url = checkUrl(request.url);
     const started = performance.now();
-    const reply = await client.fetch(url, {
+    const reply = await client.fetch(request.url, {
       method: request.method ?? 'GET',
       payload: pagePayload(request.param, request.data, request.dataEncoding),
       timeout: request.timeout ?? this.timeout,
@@ -176,7 +175,7 @@ export class ExplorerSession extends EventEmitter<ExplorerSessionEvents> {
 
   async subscribe(url: string): Promise<SessionState> {
     const client = this.connected();
-    await client.subscribe(checkUrl(url));
+    await client.subscribe(url);
     this.subscriptions.add(url);
     this.update({});
     return this.state;
@@ -184,7 +183,7 @@ export class ExplorerSession extends EventEmitter<ExplorerSessionEvents> {
 
   async unsubscribe(url: string): Promise<SessionState> {
     const client = this.connected();
-    await client.unsubscribe(checkUrl(url));
+    await client.unsubscribe(url);
     this.subscriptions.delete(url);
     this.update({});
     return this.state;
@@ -193,7 +192,7 @@ export class ExplorerSession extends EventEmitter<ExplorerSessionEvents> {
   /** Sends a datagram; false when the link could not take it (quick over TLS, not connected). */
   datagram(request: DatagramRequest): boolean {
     const client = this.connected();
-    return client.datagram(checkUrl(request.url), pagePayload(request.param, request.data, request.dataEncoding), {
+    return client.datagram(request.url, pagePayload(request.param, request.data, request.dataEncoding), {
       quick: request.quick === true,
     });
   }
@@ -254,11 +253,6 @@ export class ExplorerSession extends EventEmitter<ExplorerSessionEvents> {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
   }
-}
-
-function checkUrl(url: unknown): string {
-  if (typeof url !== 'string' || !isValidUrl(url)) throw new VsoaError('INVALID_ARGUMENT', `invalid URL ${JSON.stringify(url)}`);
-  return url;
 }
 
 /** The payload the page asked for; its data decoded from text or hex. */

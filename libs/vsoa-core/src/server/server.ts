@@ -147,7 +147,8 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     };
     this.logger = options.logger ?? defaultLogger;
     this.warn = new RateLimitedWarn(this.logger);
-    this.infoBytes = encodeParam(options.info ?? { name: 'vsoa' }, false);
+    const info = options.info ?? { name: 'vsoa' };
+    this.infoBytes = encodeParam(info, false);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const server = this;
     this.host = {
@@ -189,7 +190,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
       subscriptionAdded: (cli, url) => this.subscribers.add(url, cli),
       subscriptionRemoved: (cli, url) => this.subscribers.delete(url, cli),
     };
-    if (options.describe) this.describeItself(options.info ?? { name: 'vsoa' });
+    if (options.describe) this.describeItself(info);
   }
 
   /** Server info sent to clients in the handshake reply. */
@@ -434,7 +435,6 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     return this.closing;
   }
 
-  /** Waits until no client has a call in flight, or `timeout` ms. */
   /** Answers GET at DESCRIBE_URL with the commands served and the URLs published on. */
   private describeItself(info: unknown): void {
     const description = { info, published: new PublishedUrls() };
@@ -445,6 +445,7 @@ export class VsoaServer extends EventEmitter<VsoaServerEvents> {
     });
   }
 
+  /** Waits until no client has a call in flight, or `timeout` ms. */
   private drain(timeout: number): Promise<void> {
     if (timeout <= 0 || this.pendingCalls() === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
