@@ -41,27 +41,31 @@ async function post(base: string, action: string, body: unknown): Promise<{ stat
 }
 
 /** Reads the event stream, calling `onEvent` per event until it returns true. */
-async function readEvents(base: string, onEvent: (event: string, data: unknown) => boolean): Promise<void> {
+/** Opens the page's event stream; once this resolves the server sends it everything that happens. */
+async function openEvents(base: string): Promise<(onEvent: (event: string, data: unknown) => boolean) => Promise<void>> {
   const controller = new AbortController();
   const res = await fetch(`${base}events`, { signal: controller.signal });
   expect(res.headers.get('content-type')).toBe('text/event-stream');
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      text += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = text.indexOf('\n\n')) >= 0) {
-        const block = text.slice(0, end);
-        text = text.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)![1];
-        const data: unknown = JSON.parse(/^data: (.*)$/m.exec(block)![1]);
-        if (onEvent(event, data)) return;
+  return async (onEvent) => {
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = text.indexOf('\n\n')) >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)![1];
+          const data: unknown = JSON.parse(/^data: (.*)$/m.exec(block)![1]);
+          if (onEvent(event, data)) return;
+        }
       }
+      throw new Error('the event stream ended');
+    } finally {
+      controller.abort();
     }
-  } finally {
-    controller.abort();
-  }
+  };
 }
 
 it('connects, calls, subscribes and describes through the API', async () => {
@@ -155,7 +159,9 @@ it('folds a burst of publishes into a few batches, keeping every count and the l
   const BURST = 5000;
 
   const batches: FeedBatch[] = [];
-  const seen = readEvents(base, (event, data) => {
+  // The stream is open before the burst starts, so it sees the burst as it is folded.
+  const readEvents = await openEvents(base);
+  const seen = readEvents((event, data) => {
     if (event !== 'topics') return false;
     batches.push(data as FeedBatch);
     const fast = (data as FeedBatch).updates.find((update) => update.url === '/fast');
@@ -185,7 +191,9 @@ it('starts a page that opens late from the state and the URLs seen so far', asyn
   await delivered;
 
   const first: Array<[string, unknown]> = [];
-  await readEvents(base, (event, data) => first.push([event, data]) === 2);
+  await (
+    await openEvents(base)
+  )((event, data) => first.push([event, data]) === 2);
   expect(first).toEqual([
     ['state', expect.objectContaining({ state: 'connected', subscriptions: ['/'] })],
     ['topics', expect.objectContaining({ updates: [expect.objectContaining({ url: '/early', count: 1, param: { v: 7 } })] })],

@@ -142,17 +142,12 @@ describe('client link: handshake', () => {
     expect((error as Error).message).toMatch(new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
   });
 
-  it('reports an unreachable network as UNREACHABLE, and a socket error of no known kind as CONNECT_ERROR', async () => {
+  it('reports an unreachable network as UNREACHABLE with the socket error', async () => {
     // Multicast addresses take no TCP connection: the kernel answers ENETUNREACH at once.
     await expect(newClient().connect('vsoa://224.0.0.1:9', { timeout: 2000 })).rejects.toMatchObject({
       code: 'UNREACHABLE',
       errno: 2,
       cause: { code: 'ENETUNREACH' },
-    });
-    // A link-local IPv6 address without a scope cannot be connected to (EINVAL).
-    await expect(newClient().connect('vsoa://[fe80::1]:9', { timeout: 2000 })).rejects.toMatchObject({
-      code: 'CONNECT_ERROR',
-      cause: { code: 'EINVAL' },
     });
   });
 });

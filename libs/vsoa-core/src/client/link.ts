@@ -5,7 +5,8 @@ import { Flag, MAX_QUICK_PACKET_LENGTH, PacketType, VsoaStatus } from '../protoc
 import { encodePacket, VsoaPacket } from '../protocol/packet';
 import { PacketParser, parseDatagram } from '../protocol/parser';
 import { decodeParam, encodeParam, BAD_PARAM } from '../protocol/payload';
-import { VsoaConnectError, VsoaConnectErrorCode, VsoaError } from '../errors';
+import { VsoaConnectError, VsoaError } from '../errors';
+import { connectErrorCode } from './socket-error-kind';
 import { PacketWriter } from '../transport/packet-writer';
 import type { VsoaLogger } from '../logger';
 import type { ConnectOptions } from './types';
@@ -25,17 +26,6 @@ export interface LinkHandlers {
 /** A client's queue budget before it gives up on a server that does not read. */
 const CLIENT_MAX_QUEUED = 64 * 1024 * 1024;
 const CLIENT_STALL_TIMEOUT = 30_000;
-
-const CONNECT_CODES: Record<string, VsoaConnectErrorCode> = {
-  ECONNREFUSED: 'CONNECT_ERROR',
-  ECONNRESET: 'CONNECT_ERROR',
-  EHOSTUNREACH: 'UNREACHABLE',
-  ENETUNREACH: 'UNREACHABLE',
-  EHOSTDOWN: 'UNREACHABLE',
-  ENOTFOUND: 'SERVER_NOT_FOUND',
-  EAI_AGAIN: 'SERVER_NOT_FOUND',
-  ETIMEDOUT: 'SERVER_NO_RESPONDING',
-};
 
 /** The server info from a handshake reply: parsed JSON, or the text when it is not JSON. */
 function decodeInfo(param: Buffer): unknown {
@@ -147,9 +137,11 @@ export class Link {
           this.logger.debug(`client socket error: ${error.message}`);
           return;
         }
-        const code =
-          this.tls && !(error.code && CONNECT_CODES[error.code]) ? 'SSL_HS_FAILED' : (CONNECT_CODES[error.code ?? ''] ?? 'CONNECT_ERROR');
-        fail(new VsoaConnectError(code, `cannot connect to ${this.host}:${this.port}: ${error.message}`, { cause: error }));
+        fail(
+          new VsoaConnectError(connectErrorCode(error, this.tls), `cannot connect to ${this.host}:${this.port}: ${error.message}`, {
+            cause: error,
+          }),
+        );
       });
       socket.on('close', () => {
         if (!settled)

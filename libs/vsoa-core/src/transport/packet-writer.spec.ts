@@ -92,6 +92,8 @@ function writerOn(
 }
 
 const KiB = 1024;
+/** More than a socket's default high-water mark (16 KiB on Node 20, 64 KiB from Node 22): its write() returns false. */
+const PAST_HIGH_WATER = 100 * KiB;
 
 describe('PacketWriter: when packets leave', () => {
   it('holds the small packets of one turn and sends them together, in order, on the next tick', async () => {
@@ -199,7 +201,7 @@ describe('PacketWriter: giving up on a slow peer', () => {
   it('drops a peer whose queue does not drain within the stall timeout', async () => {
     fakeClock();
     const { writer, stalls } = writerOn(await connecting(), { stallTimeout: 1000 });
-    writer.write(Buffer.alloc(20_000));
+    writer.write(Buffer.alloc(PAST_HIGH_WATER));
     jest.advanceTimersByTime(999);
     expect(stalls).toEqual([]);
     jest.advanceTimersByTime(1);
@@ -210,7 +212,7 @@ describe('PacketWriter: giving up on a slow peer', () => {
     fakeClock();
     const { writer, stalls } = writerOn(await connecting(), { stallTimeout: 1000 });
     writer.setStallTimeout(300);
-    writer.write(Buffer.alloc(20_000));
+    writer.write(Buffer.alloc(PAST_HIGH_WATER));
     jest.advanceTimersByTime(299);
     expect(stalls).toEqual([]);
     jest.advanceTimersByTime(1);
@@ -231,7 +233,7 @@ describe('PacketWriter: giving up on a slow peer', () => {
     fakeClock();
     const socket = await connecting();
     const { writer, stalls } = writerOn(socket, { stallTimeout: 1000 });
-    writer.write(Buffer.alloc(20_000));
+    writer.write(Buffer.alloc(PAST_HIGH_WATER));
     await once(socket, 'drain');
     jest.advanceTimersByTime(5000);
     expect(stalls).toEqual([]);
@@ -255,7 +257,7 @@ describe('PacketWriter: giving up on a slow peer', () => {
     const socket = await connecting();
     const drainListeners = socket.listenerCount('drain');
     const { writer, stalls } = writerOn(socket, { stallTimeout: 1000 });
-    writer.write(Buffer.alloc(20_000));
+    writer.write(Buffer.alloc(PAST_HIGH_WATER));
     writer.dispose();
     expect(socket.listenerCount('drain')).toBe(drainListeners);
     jest.advanceTimersByTime(5000);
