@@ -2,49 +2,21 @@ import { createSocket } from 'node:dgram';
 import { connect as netConnect, Socket } from 'node:net';
 import { encodePacket, Flag, PacketType, VsoaStatus } from '../index';
 import type { VsoaPayload } from '../protocol/payload';
-import { VsoaClient } from '../client/client';
 import { VsoaServer } from './server';
 import type { RemoteClient } from './remote-client';
 import type { VsoaServerOptions } from './types';
 import { nextEvent } from '../../../../test/helpers/events';
 import { RawPeer } from '../../../../test/helpers/raw-peer';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
-import { RecordingLogger } from '../../../../test/helpers/recording-logger';
-
-/** The server's side of one client, as a connection brings it. */
-interface Connected {
-  server: VsoaServer;
-  log: RecordingLogger;
-  port: number;
-}
+import { EchoServer, echoServerFixture } from '../../../../test/helpers/echo-server';
 
 /** What the server-side RemoteClient API does, as the client at the other end sees it. */
 describe('RemoteClient', () => {
   const teardowns = teardownsAfterEach();
 
-  async function start(options: VsoaServerOptions = {}): Promise<Connected> {
-    const log = new RecordingLogger();
-    const server = new VsoaServer({ info: { name: 'rc' }, logger: log, ...options });
-    server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    teardowns.push(() => server.close());
-    return { server, log, port: server.address()!.port };
-  }
-
-  async function client(port: number, passwd?: string): Promise<VsoaClient> {
-    const c = new VsoaClient({ timeout: 2000 });
-    teardowns.push(() => c.close());
-    await c.connect(`vsoa://127.0.0.1:${port}`, { passwd });
-    return c;
-  }
-
-  /** A VsoaClient and the server's RemoteClient for it. */
-  async function pair(server: VsoaServer, port: number): Promise<{ c: VsoaClient; cli: RemoteClient }> {
-    const joined = nextEvent<[RemoteClient, boolean]>(server, 'client', (_cli, connected) => connected);
-    const c = await client(port);
-    const [cli] = await joined;
-    return { c, cli };
-  }
+  const fixture = echoServerFixture(teardowns);
+  const start = (options: VsoaServerOptions = {}): Promise<EchoServer> => fixture.start({ info: { name: 'rc' }, ...options });
+  const { client, pair } = fixture;
 
   async function raw(port: number): Promise<RawPeer> {
     const peer = await RawPeer.open(port);

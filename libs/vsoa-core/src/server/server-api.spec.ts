@@ -9,7 +9,7 @@ import type { VsoaServerOptions } from './types';
 import { nextEvent } from '../../../../test/helpers/events';
 import { disposeTestPki, makeTestPki } from '../../../../test/helpers/certs';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
-import { RecordingLogger } from '../../../../test/helpers/recording-logger';
+import { echoServerFixture } from '../../../../test/helpers/echo-server';
 
 /** The backlog (Send-Q column of `ss -l`) of the TCP listener on `port`. */
 function listenBacklog(port: number): number {
@@ -22,28 +22,7 @@ describe('VsoaServer API', () => {
   const teardowns = teardownsAfterEach();
   afterAll(() => disposeTestPki());
 
-  async function start(options: VsoaServerOptions = {}): Promise<{ server: VsoaServer; log: RecordingLogger; port: number }> {
-    const log = new RecordingLogger();
-    const server = new VsoaServer({ logger: log, ...options });
-    server.command('/echo', (cli, req, payload) => cli.reply(req.seqno, payload));
-    await server.listen({ host: '127.0.0.1', port: 0 });
-    teardowns.push(() => server.close());
-    return { server, log, port: server.address()!.port };
-  }
-
-  async function client(port: number, passwd?: string): Promise<VsoaClient> {
-    const c = new VsoaClient({ timeout: 2000 });
-    teardowns.push(() => c.close());
-    await c.connect(`vsoa://127.0.0.1:${port}`, { passwd });
-    return c;
-  }
-
-  async function pair(server: VsoaServer, port: number): Promise<{ c: VsoaClient; cli: RemoteClient }> {
-    const joined = nextEvent<[RemoteClient, boolean]>(server, 'client', (_cli, connected) => connected);
-    const c = await client(port);
-    const [cli] = await joined;
-    return { c, cli };
-  }
+  const { start, client, pair } = echoServerFixture(teardowns);
 
   describe('options', () => {
     it.each(['maxSubscriptions', 'maxCallsInFlight', 'maxStreamsPerClient'] as const)(
