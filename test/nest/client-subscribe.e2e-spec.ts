@@ -4,17 +4,9 @@ import { ClientVsoa, VsoaClientStatus, VsoaMessage } from '@vsoa/nestjs';
 import { nextEvent } from '../helpers/events';
 import { FakeServer, handshakeReply } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
+import { freePort } from '../helpers/addresses';
 
 const teardowns = teardownsAfterEach();
-
-/** A port nothing listens on (a server took it and let it go). */
-async function freePort(): Promise<number> {
-  const probe = new VsoaServer();
-  await probe.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = probe.address()!;
-  await probe.close();
-  return port;
-}
 
 async function startServer(port: number): Promise<VsoaServer> {
   const server = new VsoaServer({ info: { name: 'car' } });

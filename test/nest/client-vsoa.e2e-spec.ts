@@ -23,6 +23,7 @@ import { ClientVsoa, VsoaClientStatus, VsoaMessage, VsoaRecord, VsoaRecordBuilde
 import { nextEvent } from '../helpers/events';
 import { FakeServer, handshakeReply } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
+import { freePort, urlOf } from '../helpers/addresses';
 import { recordLogsEachTest } from './recording-logger';
 
 const HOST = '127.0.0.1';
@@ -39,10 +40,6 @@ async function startServer(port = 0, name = 'car'): Promise<VsoaServer> {
   return server;
 }
 
-function urlOf(server: VsoaServer): string {
-  return `vsoa://${HOST}:${server.address()!.port}`;
-}
-
 function newClient(options: ConstructorParameters<typeof ClientVsoa>[0]): ClientVsoa {
   const client = new ClientVsoa(options);
   teardowns.push(() => client.close());
@@ -54,15 +51,6 @@ function statusesOf(client: ClientVsoa): string[] {
   const subscription = client.status.subscribe((status) => statuses.push(status));
   teardowns.push(() => subscription.unsubscribe());
   return statuses;
-}
-
-/** A port nothing listens on (a server took it and let it go). */
-async function freePort(): Promise<number> {
-  const probe = new VsoaServer();
-  await probe.listen({ host: HOST, port: 0 });
-  const { port } = probe.address()!;
-  await probe.close();
-  return port;
 }
 
 /** The server's side of the next client that connects. */

@@ -10,6 +10,7 @@ import { VSOA_SUBSCRIBER_TRANSPORT, VsoaSubscriberContext, VsoaSubscriberStatus,
 import { nextEvent } from '../helpers/events';
 import { FakeServer, handshakeReply } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
+import { freePort, urlOf } from '../helpers/addresses';
 import { recordLogsEachTest } from './recording-logger';
 
 const HOST = '127.0.0.1';
@@ -21,19 +22,6 @@ async function startCar(port = 0, options: { name?: string; passwd?: string } = 
   await car.listen({ host: HOST, port });
   teardowns.push(() => car.close());
   return car;
-}
-
-function urlOf(car: VsoaServer): string {
-  return `vsoa://${HOST}:${car.address()!.port}`;
-}
-
-/** A port nothing listens on (a server took it and let it go). */
-async function freePort(): Promise<number> {
-  const probe = new VsoaServer();
-  await probe.listen({ host: HOST, port: 0 });
-  const { port } = probe.address()!;
-  await probe.close();
-  return port;
 }
 
 /** Starts the strategy as Nest would (listen with a callback); resolves with what the callback got. */
