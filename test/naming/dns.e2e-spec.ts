@@ -11,6 +11,7 @@ import { firstValueFrom } from 'rxjs';
 import { ClientVsoa } from '@vsoa/nestjs';
 import { DnsServer } from '../helpers/dns-server';
 import { nextEvent } from '../helpers/events';
+import { linked } from '../helpers/replicas';
 import { teardownsAfterEach } from '../helpers/teardowns';
 
 const teardowns = teardownsAfterEach();
@@ -163,17 +164,6 @@ describe('replicas behind one name (VsoaReplicas)', () => {
     });
     teardowns.push(() => dns.stop());
     return dns;
-  }
-
-  /** Resolves once `count` replicas are linked. */
-  function linked(replicas: VsoaReplicas, count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (replicas.replicas().filter((r) => r.connected).length >= count) resolve();
-      };
-      replicas.on('connect', check);
-      check();
-    });
   }
 
   it('spreads RPCs over every replica in turn, fans subscriptions in, and skips a replica that is down', async () => {

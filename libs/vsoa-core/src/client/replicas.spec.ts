@@ -8,6 +8,7 @@ import { VsoaServer } from '../server/server';
 import type { VsoaServerOptions } from '../server/types';
 import { DnsServer } from '../../../../test/helpers/dns-server';
 import { nextEvent } from '../../../../test/helpers/events';
+import { linked } from '../../../../test/helpers/replicas';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
 import { VsoaReplicas } from './replicas';
 
@@ -67,17 +68,6 @@ function newReplicas(logger?: VsoaLogger): VsoaReplicas {
   const replicas = new VsoaReplicas({ timeout: 2000, logger });
   teardowns.push(() => replicas.close());
   return replicas;
-}
-
-/** Resolves once `count` replicas are linked. */
-function linked(replicas: VsoaReplicas, count: number): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (replicas.replicas().filter((r) => r.connected).length >= count) resolve();
-    };
-    replicas.on('connect', check);
-    check();
-  });
 }
 
 /** The next client `vsoa` accepts. */
