@@ -75,6 +75,17 @@ function nextClient(vsoa: VsoaServer): Promise<RemoteClient> {
   return nextEvent<[RemoteClient, boolean]>(vsoa, 'client', (_cli, connected) => connected).then(([cli]) => cli);
 }
 
+/** A pool of one replica, alpha, linked; with alpha's side of the link. */
+async function linkedToAlpha(): Promise<{ alpha: VsoaServer; replicas: VsoaReplicas; cli: RemoteClient }> {
+  const alpha = await server('alpha');
+  const { lookup } = await position(() => entryOf(alpha));
+  const replicas = newReplicas();
+  const accepted = nextClient(alpha);
+  await replicas.start('vsoa://svc', { lookup });
+  await linked(replicas, 1);
+  return { alpha, replicas, cli: await accepted };
+}
+
 describe('VsoaReplicas with one replica', () => {
   it('is linked once its replica is, and says so; unlinked, it refuses calls and datagrams', async () => {
     const alpha = await server('alpha');
@@ -124,13 +135,7 @@ describe('VsoaReplicas with one replica', () => {
   });
 
   it('passes datagrams both ways and forwards publishes', async () => {
-    const alpha = await server('alpha');
-    const { lookup } = await position(() => entryOf(alpha));
-    const replicas = newReplicas();
-    const accepted = nextClient(alpha);
-    await replicas.start('vsoa://svc', { lookup });
-    await linked(replicas, 1);
-    const cli = await accepted;
+    const { alpha, replicas, cli } = await linkedToAlpha();
 
     const down = nextEvent<[string, unknown, boolean]>(replicas, 'datagram');
     cli.datagram('/down', { param: { n: 1 } });
@@ -233,13 +238,7 @@ describe('VsoaReplicas with one replica', () => {
   });
 
   it('closes every link, and stops following the name', async () => {
-    const alpha = await server('alpha');
-    const { lookup } = await position(() => entryOf(alpha));
-    const replicas = newReplicas();
-    const accepted = nextClient(alpha);
-    await replicas.start('vsoa://svc', { lookup });
-    await linked(replicas, 1);
-    const cli = await accepted;
+    const { alpha, replicas, cli } = await linkedToAlpha();
     const gone = nextEvent(cli, 'close');
     await replicas.close();
     expect(replicas.replicas()).toEqual([]);
