@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import * as vsoa from 'vsoa';
 import { encodePacket, Flag, PacketType, VsoaClient, VsoaProxy, VsoaServer, VsoaStatus } from '@vsoa/core';
-import type { RemoteClient, VsoaLogger } from '@vsoa/core';
+import type { RemoteClient, VsoaLogger, VsoaReply } from '@vsoa/core';
 import { disposeTestPki, makeTestPki } from '../helpers/certs';
 import { nextEvent } from '../helpers/events';
 import { FakeServer, handshakeReply } from '../helpers/fake-server';
@@ -55,6 +55,15 @@ async function startProxy(upstreamPort: number, logger?: VsoaLogger): Promise<{ 
   const link = proxy.upstream('/car')!;
   if (!link.connected) await once(link, 'connect');
   return { proxy, port: proxy.address()!.port };
+}
+
+/** Calls /car/never through the proxy; the call reaches the upstream, then the upstream dies. */
+async function upstreamDiesDuringCall(upstream: { server: VsoaServer; calls: EventEmitter }, client: VsoaClient): Promise<VsoaReply> {
+  const arrived = once(upstream.calls, 'never');
+  const pending = client.fetch('/car/never');
+  await arrived;
+  await upstream.server.close();
+  return pending;
 }
 
 async function ourClient(port: number): Promise<VsoaClient> {
@@ -136,12 +145,7 @@ describe('VsoaProxy', () => {
     const upstream = await startUpstream();
     const { proxy, port } = await startProxy(upstream.port);
     const client = await ourClient(port);
-    // The call reaches the upstream, then the upstream dies.
-    const arrived = once(upstream.calls, 'never');
-    const pending = client.fetch('/car/never');
-    await arrived;
-    await upstream.server.close();
-    expect((await pending).status).toBe(VsoaStatus.PROXY);
+    expect((await upstreamDiesDuringCall(upstream, client)).status).toBe(VsoaStatus.PROXY);
     const began = Date.now();
     expect((await client.fetch('/car/echo')).status).toBe(VsoaStatus.PROXY);
     expect(Date.now() - began).toBeLessThan(1000);
@@ -490,11 +494,7 @@ describe('VsoaProxy failures on the way', () => {
     const upstream = await startUpstream();
     const { port } = await startProxy(upstream.port, logger);
     const client = await ourClient(port);
-    const arrived = once(upstream.calls, 'never');
-    const pending = client.fetch('/car/never');
-    await arrived;
-    await upstream.server.close();
-    expect((await pending).status).toBe(VsoaStatus.PROXY);
+    expect((await upstreamDiesDuringCall(upstream, client)).status).toBe(VsoaStatus.PROXY);
     expect(await debugLine(logger, 'proxy /car/never: ')).toMatch(/^proxy \/car\/never: \S/);
     expect((await client.fetch('/car/echo')).status).toBe(VsoaStatus.PROXY);
     expect(logger.debugs.filter((m) => m.startsWith('proxy /car/echo'))).toEqual([]);
