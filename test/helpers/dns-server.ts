@@ -24,6 +24,17 @@ export interface DnsRecords {
   hosts?: Record<string, string>;
 }
 
+/**
+ * A pool of replicas behind `name` (`_vsoa._tcp.<name>`): one SRV record per port, all of the same
+ * priority and weight, each pointing at its own host `r<i>.<name>` on 127.0.0.1.
+ */
+export function poolRecords(name: string, ports: number[]): DnsRecords {
+  return {
+    srv: ports.map((port, i) => ({ name: `_vsoa._tcp.${name}`, target: `r${i}.${name}`, port, priority: 10, weight: 1 })),
+    hosts: Object.fromEntries(ports.map((_, i) => [`r${i}.${name}`, '127.0.0.1'])),
+  };
+}
+
 async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));

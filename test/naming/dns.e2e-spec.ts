@@ -9,7 +9,7 @@ import type { LookupOptions } from '@vsoa/core';
 import { orderSrv } from '../../libs/vsoa-core/src/naming/dns-srv';
 import { firstValueFrom } from 'rxjs';
 import { ClientVsoa } from '@vsoa/nestjs';
-import { DnsServer } from '../helpers/dns-server';
+import { DnsServer, poolRecords } from '../helpers/dns-server';
 import { nextEvent } from '../helpers/events';
 import { linked } from '../helpers/replicas';
 import { teardownsAfterEach } from '../helpers/teardowns';
@@ -152,16 +152,12 @@ describe('SRV order (RFC 2782)', () => {
 
 describe('replicas behind one name (VsoaReplicas)', () => {
   async function pool(servers: VsoaServer[]): Promise<DnsServer> {
-    const dns = await DnsServer.start({
-      srv: servers.map((vsoa, i) => ({
-        name: '_vsoa._tcp.pool.test',
-        target: `r${i}.pool.test`,
-        port: vsoa.address()!.port,
-        priority: 10,
-        weight: 1,
-      })),
-      hosts: Object.fromEntries(servers.map((_, i) => [`r${i}.pool.test`, '127.0.0.1'])),
-    });
+    const dns = await DnsServer.start(
+      poolRecords(
+        'pool.test',
+        servers.map((vsoa) => vsoa.address()!.port),
+      ),
+    );
     teardowns.push(() => dns.stop());
     return dns;
   }

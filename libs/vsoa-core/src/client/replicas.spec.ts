@@ -6,7 +6,7 @@ import { PositionServer } from '../position/position-server';
 import type { RemoteClient } from '../server/remote-client';
 import { VsoaServer } from '../server/server';
 import type { VsoaServerOptions } from '../server/types';
-import { DnsServer } from '../../../../test/helpers/dns-server';
+import { DnsServer, poolRecords } from '../../../../test/helpers/dns-server';
 import { nextEvent } from '../../../../test/helpers/events';
 import { linked } from '../../../../test/helpers/replicas';
 import { teardownsAfterEach } from '../../../../test/helpers/teardowns';
@@ -267,16 +267,12 @@ describe('VsoaReplicas with one replica', () => {
 
 describe('VsoaReplicas with several replicas (DNS)', () => {
   async function pool(servers: VsoaServer[]): Promise<LookupOptions> {
-    const dns = await DnsServer.start({
-      srv: servers.map((vsoa, i) => ({
-        name: '_vsoa._tcp.pool.test',
-        target: `r${i}.pool.test`,
-        port: vsoa.address()!.port,
-        priority: 10,
-        weight: 1,
-      })),
-      hosts: Object.fromEntries(servers.map((_, i) => [`r${i}.pool.test`, HOST])),
-    });
+    const dns = await DnsServer.start(
+      poolRecords(
+        'pool.test',
+        servers.map((vsoa) => vsoa.address()!.port),
+      ),
+    );
     teardowns.push(() => dns.stop());
     return { sources: ['dns'], env: {}, dnsSearch: { domains: [] } };
   }
