@@ -1,5 +1,5 @@
 import { createServer, Server, Socket } from 'node:net';
-import { encodePacket, Flag, PacketParser, PacketType, VsoaPacket } from '@vsoa/core';
+import { encodePacket, Flag, PacketParser, PacketType, VsoaPacket, VsoaStatus } from '@vsoa/core';
 
 /** A hand-written TCP server that records what clients send and answers as told. */
 export class FakeServer {
@@ -48,4 +48,14 @@ export function handshakeReply(seqno: number, id: number, udpPort?: number): Buf
   data.writeUInt32BE(id, 0);
   if (udpPort !== undefined) data.writeUInt16BE(udpPort, 4);
   return encodePacket({ type: PacketType.SERVINFO, flags: Flag.REPLY, seqno, param: Buffer.from('"fake"'), data });
+}
+
+/** A fake server that admits clients and refuses every SUBSCRIBE with `status`. */
+export function refusingSubscriptions(status: VsoaStatus): FakeServer {
+  return new FakeServer((packet, socket) => {
+    if (packet.type === PacketType.SERVINFO) socket.write(handshakeReply(packet.seqno, 1));
+    if (packet.type === PacketType.SUBSCRIBE) {
+      socket.write(encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status, seqno: packet.seqno }));
+    }
+  });
 }

@@ -21,7 +21,7 @@ import {
 } from '@vsoa/core';
 import { ClientVsoa, VsoaClientStatus, VsoaMessage, VsoaRecord, VsoaRecordBuilder, VsoaServerStrategy } from '@vsoa/nestjs';
 import { nextEvent } from '../helpers/events';
-import { FakeServer, handshakeReply } from '../helpers/fake-server';
+import { FakeServer, handshakeReply, refusingSubscriptions } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
 import { freePort, urlOf } from '../helpers/addresses';
 import { recordLogsEachTest } from './recording-logger';
@@ -441,14 +441,7 @@ describe('ClientVsoa.subscribe()', () => {
   });
 
   it('errors every observer of a refused URL, and warns with the URL, the server and the reason', async () => {
-    const fake = new FakeServer((packet, socket) => {
-      if (packet.type === PacketType.SERVINFO) socket.write(handshakeReply(packet.seqno, 1));
-      if (packet.type === PacketType.SUBSCRIBE) {
-        socket.write(
-          encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: VsoaStatus.NO_PERMISSIONS, seqno: packet.seqno }),
-        );
-      }
-    });
+    const fake = refusingSubscriptions(VsoaStatus.NO_PERMISSIONS);
     teardowns.push(() => fake.close());
     const port = await fake.listen();
     const client = newClient({ port });

@@ -4,11 +4,11 @@
  * raw params, the context of a publish, handlers that fail, and close().
  */
 import { Buffer } from 'node:buffer';
-import { encodePacket, Flag, PacketType, RemoteClient, VsoaClient, VsoaServer, VsoaStatus } from '@vsoa/core';
+import { PacketType, RemoteClient, VsoaClient, VsoaServer, VsoaStatus } from '@vsoa/core';
 import type { VsoaLogger } from '@vsoa/core';
 import { VSOA_SUBSCRIBER_TRANSPORT, VsoaSubscriberContext, VsoaSubscriberStatus, VsoaSubscriberStrategy } from '@vsoa/nestjs';
 import { nextEvent } from '../helpers/events';
-import { FakeServer, handshakeReply } from '../helpers/fake-server';
+import { FakeServer, handshakeReply, refusingSubscriptions } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
 import { freePort, urlOf } from '../helpers/addresses';
 import { recordLogsEachTest } from './recording-logger';
@@ -218,14 +218,7 @@ describe('VsoaSubscriberStrategy links', () => {
   });
 
   it('warns when an upstream refuses a subscription, naming it, the pattern and the reason', async () => {
-    const fake = new FakeServer((packet, socket) => {
-      if (packet.type === PacketType.SERVINFO) socket.write(handshakeReply(packet.seqno, 1));
-      if (packet.type === PacketType.SUBSCRIBE) {
-        socket.write(
-          encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: VsoaStatus.NO_PERMISSIONS, seqno: packet.seqno }),
-        );
-      }
-    });
+    const fake = refusingSubscriptions(VsoaStatus.NO_PERMISSIONS);
     teardowns.push(() => fake.close());
     const url = `vsoa://${HOST}:${await fake.listen()}`;
     const strategy = new VsoaSubscriberStrategy({ url });
