@@ -1,8 +1,8 @@
 import { firstValueFrom, Subscription } from 'rxjs';
-import { encodePacket, Flag, PacketType, VsoaServer, VsoaStatus } from '@vsoa/core';
+import { VsoaClient, VsoaServer, VsoaStatus } from '@vsoa/core';
 import { ClientVsoa, VsoaClientStatus, VsoaMessage } from '@vsoa/nestjs';
 import { nextEvent } from '../helpers/events';
-import { FakeServer, handshakeReply } from '../helpers/fake-server';
+import { refusingSubscriptions } from '../helpers/fake-server';
 import { teardownsAfterEach } from '../helpers/teardowns';
 import { freePort } from '../helpers/addresses';
 
@@ -72,13 +72,35 @@ describe('ClientVsoa.subscribe()', () => {
     expect(messages.map((message) => message.param)).toEqual(['back']);
   });
 
-  it('errors with the status when the server refuses the subscription', async () => {
-    const fake = new FakeServer((packet, socket) => {
-      if (packet.type === PacketType.SERVINFO) socket.write(handshakeReply(packet.seqno, 1));
-      if (packet.type === PacketType.SUBSCRIBE) {
-        socket.write(encodePacket({ type: PacketType.SUBSCRIBE, flags: Flag.REPLY, status: VsoaStatus.INVALID_URL, seqno: packet.seqno }));
-      }
+  it('does not renew a URL whose last observer left while the link was down', async () => {
+    const port = await freePort();
+    let server = await startServer(port);
+    const client = newClient({ url: `vsoa://127.0.0.1:${port}`, reconnDelay: 50, connTimeout: 500 });
+    const both = new Promise<void>((resolve) => {
+      const seen = new Set<string>();
+      client.on('subscribed', (url: string) => seen.add(url).size === 2 && resolve());
     });
+    const news = client.subscribe('/news').subscribe();
+    const kept = client.subscribe('/kept').subscribe();
+    teardowns.push(() => kept.unsubscribe());
+    await both;
+
+    const dropped = nextEvent(client.unwrap(), 'disconnect');
+    await server.close();
+    await dropped;
+    news.unsubscribe();
+    const renewed = nextSubscribed(client);
+    server = await startServer(port);
+    expect(await renewed).toBe('/kept');
+    // The renewal's SUBSCRIBEs went out together; a ping's answer comes after all of them.
+    await client.unwrap<VsoaClient>().ping(2000);
+    expect(server.isSubscribed('/kept')).toBe(true);
+    expect(server.isSubscribed('/news')).toBe(false);
+    expect(client.unwrap<VsoaClient>().subscribed()).toEqual(['/kept']);
+  });
+
+  it('errors with the status when the server refuses the subscription', async () => {
+    const fake = refusingSubscriptions(VsoaStatus.INVALID_URL);
     teardowns.push(() => fake.close());
     const client = newClient({ url: `vsoa://127.0.0.1:${await fake.listen()}` });
     await expect(firstValueFrom(client.subscribe('/nothing'))).rejects.toMatchObject({

@@ -142,7 +142,8 @@ export class ClientVsoa extends ClientProxy<VsoaClientEventsMap> {
         watcher.failures.delete(fail);
         if (--watcher.count > 0) return;
         this.watchers.delete(url);
-        if (client.connected && client.subscribed().includes(url)) client.unsubscribe(url).catch(() => undefined);
+        // Also while the link is down: the robot would renew the URL after the reconnect.
+        if (client.subscribed().includes(url)) client.unsubscribe(url).catch(() => undefined);
       };
     });
   }
