@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { encodePacket, Flag, METHOD_GET, METHOD_SET, PacketType, VsoaConnectCode, VsoaConnectError } from '../index';
 import { VsoaServer } from '../server/server';
 import { VsoaClient } from './client';
@@ -105,6 +106,32 @@ describe('VsoaClient', () => {
     reply();
     await expect(connecting).resolves.toBe('fake');
     expect(client.id).toBe(42);
+  });
+
+  it('keeps the link it has when a stopped robot finishes connecting after it', async () => {
+    let hello!: (reply: () => void) => void;
+    const helloSeen = new Promise<() => void>((resolve) => (hello = resolve));
+    const slow = new FakeServer((p, s) => {
+      if (p.type === PacketType.SERVINFO) hello(() => s.write(handshakeReply(p.seqno, 7)));
+    });
+    cleanups.push(() => slow.close());
+    const slowPort = await slow.listen();
+    const server = await ourServer();
+    const client = newClient();
+    client.robot(`vsoa://127.0.0.1:${slowPort}`, { reconnDelay: 50 });
+    const reply = await helloSeen;
+    client.disconnect();
+    await client.connect(`vsoa://127.0.0.1:${server.address()!.port}`);
+    const disconnects: unknown[] = [];
+    client.on('disconnect', (error) => disconnects.push(error));
+    // The robot's handshake completes now: its link is closed, the user's stays.
+    const slowClosed = once(slow.sockets[0], 'close');
+    reply();
+    await slowClosed;
+    expect(client.connected).toBe(true);
+    await client.ping(2000); // rejects when the link is gone
+    expect(server.count).toBe(1);
+    expect(disconnects).toEqual([]);
   });
 
   it('announces its UDP port in the handshake and sends quick datagrams from it, with its id', async () => {

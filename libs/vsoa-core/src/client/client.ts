@@ -124,6 +124,11 @@ export class VsoaClient extends EventEmitter<VsoaClientEvents> {
       },
       this.logger,
     );
+    // A connect() that finished while a stopped robot was still handshaking keeps its link.
+    if (this.link?.open) {
+      link.destroy();
+      throw new VsoaError('INVALID_ARGUMENT', 'already connected');
+    }
     this.link = link;
     this.pendingCalls = pending;
     this.emit('connect', link.info);
