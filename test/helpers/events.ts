@@ -8,17 +8,18 @@ export function nextEvent<T extends unknown[] = unknown[]>(
   ms = 5000,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no '${event}' event within ${ms} ms`));
-    }, ms);
     const listener = (...args: unknown[]): void => {
       if (!filter(...(args as T))) return;
       clearTimeout(timer);
       emitter.off(event, listener);
       resolve(args as T);
     };
+    // Listening first: an emitter that cannot be listened to rejects here, leaving no timer behind.
     emitter.on(event, listener);
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no '${event}' event within ${ms} ms`));
+    }, ms);
   });
 }
 
