@@ -329,14 +329,21 @@
   const charts = new Map();
   const chartKey = (url, path) => `${url}#${path}`;
 
+  function xRange(xs, min, max) {
+    if (!xs || xs.length === 0) return [min, max];
+    const last = xs[xs.length - 1];
+    return [Math.min(xs[0], last - 10), last];
+  }
+
   function lineChart(title, container) {
     const width = Math.max(320, container.clientWidth - 10);
     return new uPlot(
       {
         width,
         height: 160,
-        // At least the last 10 s across, so one point does not stretch the axis to years.
-        scales: { x: { time: true, range: (_u, min, max) => (min == null ? [min, max] : [Math.min(min, max - 10), max]) } },
+        // At least the last 10 s across, from the data itself: for a single point uPlot passes a
+        // range it has already widened (to years, on a time scale).
+        scales: { x: { time: true, range: (u, min, max) => xRange(u.data[0], min, max) } },
         series: [{}, { label: title, stroke: '#0b62c4', width: 1.5, spanGaps: true }],
       },
       [[], []],
