@@ -2,6 +2,7 @@ export { PositionServer } from './position-server';
 export type { PositionServerEvents } from './position-server';
 export { lookup, lookupAll, NAME_SOURCES_ENV } from '../naming/lookup';
 export { SRV_NAME_ENV } from '../naming/dns-search';
+export type { DnsSearch } from '../naming/dns-search';
 export {
   lookupPosition,
   setPositionServer,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { VsoaLogger } from '../logger';
+import type { DnsSearch } from '../naming/dns-search';
 
 /** Address family of a position entry, with the numbers the C socket API uses. */
 export type PositionDomain = 2 | 10;
@@ -102,7 +103,7 @@ export interface LookupOptions {
    * Domains tried after a name with fewer dots than `ndots`, as a resolver's search list. Default:
    * the `search` and `ndots` of /etc/resolv.conf (Kubernetes puts the namespace's domains there).
    */
-  dnsSearch?: { domains: string[]; ndots?: number };
+  dnsSearch?: DnsSearch;
   /** Ask for an entry of this family; any family when absent or `AF_UNSPEC` (-1, the seed's default). */
   domain?: PositionDomain | typeof AF_UNSPEC;
   /** Queries sent to each server before giving up on it. Default 2. */
